@@ -22,6 +22,20 @@ func isReservedContactTrait(name string) bool {
 	return false
 }
 
+// isConsumedTrait reports whether a trait outside the reserved names was
+// read into a standard field (traits.id as the user id, avatarURL as the
+// avatar), so it is not sent a second time as a custom attribute.
+func isConsumedTrait(event gjson.Result, name string) bool {
+	switch name {
+	case "id":
+		path := firstPath(event, userIDPaths)
+		return path == "traits.id" || path == "context.traits.id"
+	case "avatarURL", "avatar_URL":
+		return true
+	}
+	return false
+}
+
 // writeContactBody writes the JSON body of a contact create or update for a
 // standard identify. It returns warnings for values it dropped, and an error
 // when the custom attributes cannot be flattened.
@@ -68,7 +82,7 @@ func writeContactBody(w *jsonWriter, event gjson.Result, traits []field, key con
 
 	custom := make([]field, 0, len(traits))
 	for _, f := range traits {
-		if isReservedContactTrait(f.key) || f.key == key.lookup {
+		if isReservedContactTrait(f.key) || f.key == key.lookup || isConsumedTrait(event, f.key) {
 			continue
 		}
 		custom = append(custom, f)

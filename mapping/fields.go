@@ -32,6 +32,16 @@ func first(root gjson.Result, paths []string) gjson.Result {
 	return gjson.Result{}
 }
 
+// firstPath returns the path that first returns a value, or "".
+func firstPath(root gjson.Result, paths []string) string {
+	for _, p := range paths {
+		if hasValue(root.Get(p)) {
+			return p
+		}
+	}
+	return ""
+}
+
 func hasValue(v gjson.Result) bool {
 	if !v.Exists() || v.Type == gjson.Null {
 		return false

@@ -153,8 +153,10 @@ func describe(v gjson.Result) string {
 	return "the value " + raw
 }
 
-// excerpt shortens raw JSON for a message so a huge value cannot flood it.
+// excerpt compacts raw JSON and shortens it for a message, so neither
+// indentation nor a huge value floods the message.
 func excerpt(raw string) string {
+	raw = compactJSON(raw)
 	const max = 60
 	if len(raw) <= max {
 		return raw
@@ -165,4 +167,39 @@ func excerpt(raw string) string {
 		cut--
 	}
 	return raw[:cut] + "..."
+}
+
+// compactJSON removes the white space outside strings from valid JSON.
+func compactJSON(raw string) string {
+	n := 0
+	for i := 0; i < len(raw); i++ {
+		if c := raw[i]; c == ' ' || c == '\n' || c == '\t' || c == '\r' {
+			n++
+		}
+	}
+	if n == 0 {
+		return raw
+	}
+	out := make([]byte, 0, len(raw)-n)
+	inString := false
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		switch {
+		case inString:
+			out = append(out, c)
+			if c == '\\' && i+1 < len(raw) {
+				i++
+				out = append(out, raw[i])
+			} else if c == '"' {
+				inString = false
+			}
+		case c == '"':
+			inString = true
+			out = append(out, c)
+		case c == ' ' || c == '\n' || c == '\t' || c == '\r':
+		default:
+			out = append(out, c)
+		}
+	}
+	return string(out)
 }

@@ -124,10 +124,7 @@ func (s *step) writeMetadata(w *jsonWriter) error {
 // writeReverseETLEvent writes the traits of a reverse-ETL track as the
 // event body, as given.
 func (s *step) writeReverseETLEvent() error {
-	traits := s.event.Get("traits")
-	if !traits.IsObject() {
-		traits = s.event.Get("context.traits")
-	}
+	traits := s.reverseETLTraits()
 	if !traits.IsObject() {
 		return fmt.Errorf("the reverse-ETL track has no traits object to send as the event")
 	}
@@ -158,7 +155,11 @@ func (s *step) trackAfterSend() {
 		s.failCall("POST /events", r)
 		return
 	}
-	s.done("event " + quote(s.event.Get("event").String()) + " sent")
+	name := s.event.Get("event").String()
+	if s.isReverseETL() {
+		name = s.reverseETLTraits().Get("event_name").String()
+	}
+	s.done("event " + quote(name) + " sent")
 }
 
 // quoteAll quotes the first max names and says how many more there are.
@@ -172,4 +173,13 @@ func quoteAll(names []string, max int) []string {
 		out = append(out, quote(n))
 	}
 	return out
+}
+
+// reverseETLTraits is the event body of a reverse-ETL track: traits, else
+// context.traits.
+func (s *step) reverseETLTraits() gjson.Result {
+	if traits := s.event.Get("traits"); traits.IsObject() {
+		return traits
+	}
+	return s.event.Get("context.traits")
 }
