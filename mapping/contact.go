@@ -19,19 +19,19 @@ type contactKey struct {
 // readContactKey reads the contact identifiers of a standard (not
 // reverse-ETL) event.
 func (s *step) readContactKey(traits []field) contactKey {
-	k := contactKey{lookup: lookupName(s.event)}
-	if id, ok := scalarString(first(s.event, userIDPaths)); ok {
+	k := contactKey{lookup: lookupName(s.ev)}
+	if id, ok := scalarString(first(s.ev, userIDPaths)); ok {
 		k.externalID = id
 	}
 	if k.externalID == "" && s.settings.SendAnonymousID {
-		if id, ok := scalarString(s.event.Get("anonymousId")); ok {
+		if id, ok := scalarString(s.ev.top.get("anonymousId")); ok {
 			k.externalID = id
 		}
 	}
-	if email := first(s.event, emailPaths); email.Type == gjson.String {
+	if email := first(s.ev, emailPaths); email.Type == gjson.String {
 		k.email = strings.TrimSpace(email.Str)
 	}
-	k.lookupValue = lookupValue(s.event, k.lookup, traits)
+	k.lookupValue = lookupValue(s.ev, k.lookup, traits)
 	return k
 }
 

@@ -25,11 +25,11 @@ func isReservedContactTrait(name string) bool {
 // isConsumedTrait reports whether a trait outside the reserved names was
 // read into a standard field (traits.id as the user id, avatarURL as the
 // avatar), so it is not sent a second time as a custom attribute.
-func isConsumedTrait(event gjson.Result, name string) bool {
+func isConsumedTrait(ev *eventView, name string) bool {
 	switch name {
 	case "id":
-		path := firstPath(event, userIDPaths)
-		return path == "traits.id" || path == "context.traits.id"
+		path, _ := firstPath(ev, userIDPaths)
+		return path.key == "id" && path.section != sectionTop
 	case "avatarURL", "avatar_URL":
 		return true
 	}
@@ -39,7 +39,7 @@ func isConsumedTrait(event gjson.Result, name string) bool {
 // writeContactBody writes the JSON body of a contact create or update for a
 // standard identify. It returns warnings for values it dropped, and an error
 // when the custom attributes cannot be flattened.
-func writeContactBody(w *jsonWriter, event gjson.Result, traits []field, key contactKey, settings Settings) ([]string, error) {
+func writeContactBody(w *jsonWriter, ev *eventView, traits []field, key contactKey, settings Settings) ([]string, error) {
 	var warnings []string
 	w.openObject()
 	if key.externalID != "" {
@@ -48,18 +48,18 @@ func writeContactBody(w *jsonWriter, event gjson.Result, traits []field, key con
 	if key.email != "" {
 		w.strField("email", key.email)
 	}
-	if phone, ok := scalarString(first(event, phonePaths)); ok {
+	if phone, ok := scalarString(first(ev, phonePaths)); ok {
 		w.strField("phone", phone)
 	}
-	if avatar := first(event, avatarPaths); avatar.Type == gjson.String {
+	if avatar := first(ev, avatarPaths); avatar.Type == gjson.String {
 		w.strField("avatar", avatar.Str)
 	}
-	if name := contactName(event, traits); name != "" {
+	if name := contactName(ev, traits); name != "" {
 		w.strField("name", name)
 	}
 
 	warnings = writeTimestamp(w, "signed_up_at", traitValue(traits, "createdAt"), "createdAt", warnings)
-	warnings = writeTimestamp(w, "last_seen_at", first(event, lastSeenPaths), "lastSeenAt", warnings)
+	warnings = writeTimestamp(w, "last_seen_at", first(ev, lastSeenPaths), "lastSeenAt", warnings)
 
 	if role := traitValue(traits, "role"); role.Type == gjson.String && role.Str != "" {
 		w.strField("role", role.Str)
@@ -82,7 +82,7 @@ func writeContactBody(w *jsonWriter, event gjson.Result, traits []field, key con
 
 	custom := make([]field, 0, len(traits))
 	for _, f := range traits {
-		if isReservedContactTrait(f.key) || f.key == key.lookup || isConsumedTrait(event, f.key) {
+		if isReservedContactTrait(f.key) || f.key == key.lookup || isConsumedTrait(ev, f.key) {
 			continue
 		}
 		custom = append(custom, f)
@@ -118,12 +118,12 @@ func writeCustomAttributes(w *jsonWriter, fields []field, warnings []string) ([]
 }
 
 // contactName is the name trait, else "first last", else whichever exists.
-func contactName(event gjson.Result, traits []field) string {
+func contactName(ev *eventView, traits []field) string {
 	if name, ok := scalarString(traitValue(traits, "name")); ok && strings.TrimSpace(name) != "" {
 		return name
 	}
-	firstName, _ := scalarString(first(event, firstNamePaths))
-	lastName, _ := scalarString(first(event, lastNamePaths))
+	firstName, _ := scalarString(first(ev, firstNamePaths))
+	lastName, _ := scalarString(first(ev, lastNamePaths))
 	switch {
 	case firstName != "" && lastName != "":
 		return firstName + " " + lastName

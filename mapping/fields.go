@@ -7,39 +7,39 @@ import (
 )
 
 // Paths where the mapping reads each field, in order of preference. The
-// first path that holds a value wins. The paths are fixed strings with no
-// gjson syntax in them, so reading them is safe whatever the event holds.
+// first path that holds a value wins. Keys are compared as data, never
+// read as gjson path syntax.
 var (
-	userIDPaths    = []string{"userId", "traits.userId", "traits.id", "context.traits.userId", "context.traits.id"}
-	emailPaths     = []string{"traits.email", "context.traits.email", "properties.email"}
-	phonePaths     = []string{"traits.phone", "context.traits.phone", "properties.phone"}
-	avatarPaths    = []string{"traits.avatar", "context.traits.avatar", "traits.avatarURL", "context.traits.avatarURL", "traits.avatar_URL", "context.traits.avatar_URL"}
-	firstNamePaths = []string{"traits.firstName", "traits.firstname", "traits.first_name", "context.traits.firstName", "context.traits.firstname", "context.traits.first_name"}
-	lastNamePaths  = []string{"traits.lastName", "traits.lastname", "traits.last_name", "context.traits.lastName", "context.traits.lastname", "context.traits.last_name"}
-	timestampPaths = []string{"timestamp", "originalTimestamp"}
-	groupIDPaths   = []string{"groupId", "traits.groupId"}
-	lastSeenPaths  = []string{"traits.lastSeenAt", "context.traits.lastSeenAt"}
+	userIDPaths    = []fieldPath{{sectionTop, "userId"}, {sectionTraits, "userId"}, {sectionTraits, "id"}, {sectionContextTraits, "userId"}, {sectionContextTraits, "id"}}
+	emailPaths     = []fieldPath{{sectionTraits, "email"}, {sectionContextTraits, "email"}, {sectionProperties, "email"}}
+	phonePaths     = []fieldPath{{sectionTraits, "phone"}, {sectionContextTraits, "phone"}, {sectionProperties, "phone"}}
+	avatarPaths    = []fieldPath{{sectionTraits, "avatar"}, {sectionContextTraits, "avatar"}, {sectionTraits, "avatarURL"}, {sectionContextTraits, "avatarURL"}, {sectionTraits, "avatar_URL"}, {sectionContextTraits, "avatar_URL"}}
+	firstNamePaths = []fieldPath{{sectionTraits, "firstName"}, {sectionTraits, "firstname"}, {sectionTraits, "first_name"}, {sectionContextTraits, "firstName"}, {sectionContextTraits, "firstname"}, {sectionContextTraits, "first_name"}}
+	lastNamePaths  = []fieldPath{{sectionTraits, "lastName"}, {sectionTraits, "lastname"}, {sectionTraits, "last_name"}, {sectionContextTraits, "lastName"}, {sectionContextTraits, "lastname"}, {sectionContextTraits, "last_name"}}
+	timestampPaths = []fieldPath{{sectionTop, "timestamp"}, {sectionTop, "originalTimestamp"}}
+	groupIDPaths   = []fieldPath{{sectionTop, "groupId"}, {sectionTraits, "groupId"}}
+	lastSeenPaths  = []fieldPath{{sectionTraits, "lastSeenAt"}, {sectionContextTraits, "lastSeenAt"}}
 )
 
 // first returns the value at the first path that holds one: present, not
 // null and not an empty string.
-func first(root gjson.Result, paths []string) gjson.Result {
+func first(ev *eventView, paths []fieldPath) gjson.Result {
 	for _, p := range paths {
-		if v := root.Get(p); hasValue(v) {
+		if v := ev.at(p); hasValue(v) {
 			return v
 		}
 	}
 	return gjson.Result{}
 }
 
-// firstPath returns the path that first returns a value, or "".
-func firstPath(root gjson.Result, paths []string) string {
+// firstPath returns the path that first holds a value, and false when none does.
+func firstPath(ev *eventView, paths []fieldPath) (fieldPath, bool) {
 	for _, p := range paths {
-		if hasValue(root.Get(p)) {
-			return p
+		if hasValue(ev.at(p)) {
+			return p, true
 		}
 	}
-	return ""
+	return fieldPath{}, false
 }
 
 func hasValue(v gjson.Result) bool {
@@ -110,24 +110,24 @@ func indexOf(fields []field, key string) int {
 // overlay merges two objects' fields: the keys of base in their order with
 // values from top where top has the key, then the keys only top has. This
 // is how an identify's context.traits (RudderStack SDKs) and traits
-// (Segment SDKs) combine.
-func overlay(base, top gjson.Result) []field {
-	fields := objectFields(base, nil)
-	if !top.IsObject() {
-		return fields
+// (Segment SDKs) combine. The inputs are not modified.
+func overlay(base, top []field) []field {
+	if len(top) == 0 {
+		return base
 	}
-	topFields := objectFields(top, nil)
-	if len(fields) == 0 {
-		return topFields
+	if len(base) == 0 {
+		return top
 	}
+	fields := make([]field, len(base), len(base)+len(top))
+	copy(fields, base)
 	var index map[string]int
-	if len(fields)+len(topFields) > 32 {
-		index = make(map[string]int, len(fields))
+	if len(fields)+len(top) > 2*indexThreshold {
+		index = make(map[string]int, len(fields)+len(top))
 		for i, f := range fields {
 			index[f.key] = i
 		}
 	}
-	for _, f := range topFields {
+	for _, f := range top {
 		i := -1
 		if index != nil {
 			if j, ok := index[f.key]; ok {
@@ -151,8 +151,8 @@ func overlay(base, top gjson.Result) []field {
 // lookupName returns the contact field used to find an existing contact:
 // integrations.INTERCOM.lookup (or integrations.Intercom.lookup), default
 // "email". The name is data, read without building a path from it.
-func lookupName(root gjson.Result) string {
-	integrations := root.Get("integrations")
+func lookupName(ev *eventView) string {
+	integrations := ev.top.get("integrations")
 	for _, dest := range []string{"INTERCOM", "Intercom"} {
 		if v := integrations.Get(dest + ".lookup"); v.Type == gjson.String && strings.TrimSpace(v.Str) != "" {
 			return strings.TrimSpace(v.Str)
@@ -163,16 +163,16 @@ func lookupName(root gjson.Result) string {
 
 // lookupValue reads the lookup field's value: from the path table for the
 // names it has, else from the merged traits by exact key.
-func lookupValue(root gjson.Result, name string, traits []field) gjson.Result {
+func lookupValue(ev *eventView, name string, traits []field) gjson.Result {
 	switch name {
 	case "email":
-		return first(root, emailPaths)
+		return first(ev, emailPaths)
 	case "phone":
-		return first(root, phonePaths)
+		return first(ev, phonePaths)
 	case "avatar":
-		return first(root, avatarPaths)
+		return first(ev, avatarPaths)
 	case "userId", "external_id":
-		return first(root, userIDPaths)
+		return first(ev, userIDPaths)
 	}
 	if i := indexOf(traits, name); i >= 0 && hasValue(traits[i].value) {
 		return traits[i].value

@@ -29,14 +29,14 @@ func (s *step) group() {
 // groupCompany reads the company of a group from the group's traits only:
 // context.traits on a group call describe the user, not the company.
 func (s *step) groupCompany(key contactKey) (companySource, bool) {
-	groupID, ok := scalarString(first(s.event, groupIDPaths))
+	groupID, ok := scalarString(first(s.ev, groupIDPaths))
 	if !ok || groupID == "" {
 		return companySource{}, false
 	}
 	lookup := key.lookup
 	return companySource{
 		companyID: groupID,
-		fields:    objectFields(s.event.Get("traits"), nil),
+		fields:    s.ev.traits.fields,
 		skip:      func(n string) bool { return lookup != "email" && n == lookup },
 	}, true
 }
@@ -131,9 +131,9 @@ func (s *step) groupAfterUpsert() {
 // context.traits.tags. A single string is one tag; other values are skipped
 // with a warning.
 func (s *step) groupTags() []string {
-	tags := s.event.Get("traits.tags")
+	tags := s.ev.traits.get("tags")
 	if !hasValue(tags) {
-		tags = s.event.Get("context.traits.tags")
+		tags = s.ev.contextTraits.get("tags")
 	}
 	if !hasValue(tags) {
 		return nil

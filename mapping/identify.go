@@ -24,12 +24,12 @@ var archivedConflict = regexp.MustCompile(`(?i)^an archived contact`)
 // identifyTraits returns an identify's traits: context.traits overlaid by
 // traits, since RudderStack SDKs send the former and Segment SDKs the latter.
 func (s *step) identifyTraits() []field {
-	return overlay(s.event.Get("context.traits"), s.event.Get("traits"))
+	return overlay(s.ev.contextTraits.fields, s.ev.traits.fields)
 }
 
 func (s *step) isReverseETL() bool {
-	return s.event.Get("context.mappedToDestination").Type == gjson.True ||
-		s.event.Get("context.mappedToDestination").String() == "true"
+	mapped := s.ev.context.get("mappedToDestination")
+	return mapped.Type == gjson.True || (mapped.Type == gjson.String && mapped.Str == "true")
 }
 
 func (s *step) identify() {
@@ -201,7 +201,7 @@ func (s *step) writeContact(method, path string, traits []field, key contactKey)
 		err = s.writeReverseETLContact(key)
 	} else {
 		var warnings []string
-		warnings, err = writeContactBody(&s.out, s.event, traits, key, s.settings)
+		warnings, err = writeContactBody(&s.out, s.ev, traits, key, s.settings)
 		s.warnings = append(s.warnings, warnings...)
 	}
 	if err != nil {
@@ -217,6 +217,6 @@ func (s *step) checkContactBody(traits []field, key contactKey) error {
 		return nil
 	}
 	scratch := jsonWriter{buf: make([]byte, 0, 512)}
-	_, err := writeContactBody(&scratch, s.event, traits, key, s.settings)
+	_, err := writeContactBody(&scratch, s.ev, traits, key, s.settings)
 	return err
 }

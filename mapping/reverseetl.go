@@ -12,14 +12,14 @@ import (
 
 // reverseETLExternalID is context.externalId[0].id, the record's id.
 func (s *step) reverseETLExternalID() string {
-	id, _ := scalarString(s.event.Get("context.externalId.0.id"))
+	id, _ := scalarString(s.ev.context.get("externalId").Get("0.id"))
 	return id
 }
 
 // reverseETLContactKey searches by email when the traits have one (with the
 // external_id as a second condition), else by external_id alone.
 func (s *step) reverseETLContactKey() contactKey {
-	traits := s.event.Get("traits")
+	traits := s.ev.traits.raw
 	k := contactKey{lookup: "email"}
 	if email := traits.Get("email"); email.Type == gjson.String {
 		k.email = strings.TrimSpace(email.Str)
@@ -39,11 +39,10 @@ func (s *step) reverseETLContactKey() contactKey {
 // external_id from context.externalId when the traits have neither an email
 // nor an external_id.
 func (s *step) writeReverseETLContact(key contactKey) error {
-	traits := s.event.Get("traits")
 	w := &s.out
 	w.openObject()
 	hasExternalID := false
-	for _, f := range objectFields(traits, nil) {
+	for _, f := range s.ev.traits.fields {
 		if f.key == "external_id" {
 			hasExternalID = true
 		}

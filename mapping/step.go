@@ -41,6 +41,7 @@ type stepError struct {
 // step holds what one call of Step works with.
 type step struct {
 	event     gjson.Result
+	ev        *eventView
 	settings  Settings
 	now       int64
 	state     gjson.Result
@@ -107,7 +108,8 @@ func (s *step) parse(input []byte) *stepError {
 }
 
 func (s *step) run() {
-	eventType := s.event.Get("type")
+	s.ev = newEventView(s.event)
+	eventType := s.ev.top.get("type")
 	switch eventType.String() {
 	case "identify":
 		s.identify()

@@ -44,16 +44,16 @@ func (s *step) trackStart() {
 // writeEventBody writes the POST /events body of a track. The event's id is
 // not filled from properties.id: in this endpoint id is Intercom's contact id.
 func (s *step) writeEventBody() error {
-	name := s.event.Get("event")
+	name := s.ev.top.get("event")
 	if name.Type != gjson.String || strings.TrimSpace(name.Str) == "" {
 		return fmt.Errorf("the track has no event name (event is %s); send the name of what happened, such as \"Order Completed\"", describe(name))
 	}
-	userID, _ := scalarString(first(s.event, userIDPaths))
+	userID, _ := scalarString(first(s.ev, userIDPaths))
 	if userID == "" && s.settings.SendAnonymousID {
-		userID, _ = scalarString(s.event.Get("anonymousId"))
+		userID, _ = scalarString(s.ev.top.get("anonymousId"))
 	}
 	var email string
-	if v := first(s.event, emailPaths); v.Type == gjson.String {
+	if v := first(s.ev, emailPaths); v.Type == gjson.String {
 		email = strings.TrimSpace(v.Str)
 	}
 	if userID == "" && email == "" {
@@ -80,7 +80,7 @@ func (s *step) writeEventBody() error {
 // writeCreatedAt writes created_at from the event's timestamp, else from the
 // host's time in the step input, since Intercom requires it.
 func (s *step) writeCreatedAt(w *jsonWriter) {
-	ts := first(s.event, timestampPaths)
+	ts := first(s.ev, timestampPaths)
 	if hasValue(ts) {
 		if sec, ok := unixSeconds(ts); ok {
 			w.intField("created_at", sec)
@@ -98,7 +98,7 @@ func (s *step) writeCreatedAt(w *jsonWriter) {
 // writeMetadata writes the properties as flat metadata, with monetary
 // amounts and rich links kept as objects.
 func (s *step) writeMetadata(w *jsonWriter) error {
-	fields := objectFields(s.event.Get("properties"), nil)
+	fields := s.ev.properties.fields
 	if len(fields) == 0 {
 		return nil
 	}
@@ -155,7 +155,7 @@ func (s *step) trackAfterSend() {
 		s.failCall("POST /events", r)
 		return
 	}
-	name := s.event.Get("event").String()
+	name := s.ev.top.get("event").String()
 	if s.isReverseETL() {
 		name = s.reverseETLTraits().Get("event_name").String()
 	}
@@ -178,8 +178,8 @@ func quoteAll(names []string, max int) []string {
 // reverseETLTraits is the event body of a reverse-ETL track: traits, else
 // context.traits.
 func (s *step) reverseETLTraits() gjson.Result {
-	if traits := s.event.Get("traits"); traits.IsObject() {
-		return traits
+	if s.ev.traits.raw.IsObject() {
+		return s.ev.traits.raw
 	}
-	return s.event.Get("context.traits")
+	return s.ev.contextTraits.raw
 }
