@@ -6,7 +6,7 @@ import (
 	"github.com/tidwall/gjson"
 )
 
-// contactKey is what identifies the event's contact in Intercom.
+// contactKey is the set of identifiers that find the event's contact in Intercom.
 type contactKey struct {
 	// externalID is the user id, or the anonymousId with sendAnonymousId.
 	externalID string

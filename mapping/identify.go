@@ -138,9 +138,9 @@ func (s *step) identifyAfterWrite(traits []field) {
 	s.companyStart(traits, contactID, s.state.Get("found").String() == "true")
 }
 
-// recoverConflict handles 409 on a contact write: the message names the
-// existing contact, which is updated instead, after unarchiving it when
-// the message says it is archived.
+// recoverConflict handles a 409 on a contact write. The message names the
+// existing contact, which is updated instead. When the message reports an
+// archived contact, it is unarchived first.
 func (s *step) recoverConflict(call string, r response, traits []field) {
 	var message string
 	r.body.Get("errors").ForEach(func(_, e gjson.Result) bool {
@@ -191,8 +191,8 @@ func (s *step) contactKeyFor(traits []field) contactKey {
 }
 
 // writeContact writes a create or update request with the contact body.
-// The body was checked in the first step, so building it should not fail
-// here; if it does, the event ends as invalid and writeContact returns false.
+// The first step already built the body once, so this should not fail. If
+// it does, the event ends as invalid and writeContact returns false.
 func (s *step) writeContact(method, path string, traits []field, key contactKey) bool {
 	s.beginRequest(method, path)
 	s.out.key("body")

@@ -51,7 +51,7 @@ type step struct {
 	// those this step adds.
 	warnings []string
 	out      jsonWriter
-	// start is where this step's output begins in out.buf.
+	// start is the offset of this step's output in out.buf.
 	start int
 	// requests counts requests written by this step.
 	requests int
@@ -201,8 +201,8 @@ func (s *step) done(msg string) []byte {
 	return s.out.buf
 }
 
-// resultStart is where this step's output begins in the buffer, so a
-// result replaces any requests already written.
+// resultStart returns the offset of this step's output, so that a result
+// replaces any requests already written.
 func (s *step) resultStart() int { return s.start }
 
 func (s *step) allWarnings() []string {

@@ -162,7 +162,7 @@ func (s *step) trackAfterSend() {
 	s.done("event " + quote(name) + " sent")
 }
 
-// quoteAll quotes the first max names and says how many more there are.
+// quoteAll quotes the first max names and appends a count of the rest.
 func quoteAll(names []string, max int) []string {
 	out := make([]string, 0, max+1)
 	for i, n := range names {

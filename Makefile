@@ -1,0 +1,40 @@
+# Build, test, fuzz and benchmark the Intercom gateway.
+#
+#   make test    vet, then every test with the race detector (the README's test command)
+#   make plugin  compile mapping/ to build/mapping.wasm (GOOS=wasip1 GOARCH=wasm)
+#   make build   the gateway binary in bin/
+#   make fuzz    every Fuzz target for FUZZTIME each
+#   make bench   every benchmark once, written to bench.txt
+
+GO        ?= go
+FUZZTIME  ?= 10s
+BENCHTIME ?= 1s
+
+.PHONY: all build plugin test fuzz bench clean
+
+all: build plugin
+
+build:
+	$(GO) build -o bin/ ./cmd/...
+
+plugin:
+	GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -trimpath -o build/mapping.wasm ./plugin
+
+test:
+	$(GO) vet ./...
+	$(GO) test -race -count=1 ./...
+
+# Each fuzz target runs alone, because go test -fuzz takes one target at a time.
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+		for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+			echo "fuzz $$pkg $$target for $(FUZZTIME)"; \
+			$(GO) test $$pkg -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME); \
+		done; \
+	done
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./... | tee bench.txt
+
+clean:
+	rm -rf bin build/*.wasm bench.txt

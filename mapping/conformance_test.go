@@ -1,0 +1,68 @@
+package mapping_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"testing"
+
+	"github.com/intercom-gateway/gateway/internal/conformance"
+	"github.com/intercom-gateway/gateway/mapping"
+)
+
+// TestConformance runs recorded cases through the native mapping, answering
+// each planned call from the case's mocks, and compares the calls with the
+// recorded ones. It prints one line per case.
+func TestConformance(t *testing.T) {
+	dir := conformance.Dir("..")
+	if _, err := os.Stat(dir); err != nil {
+		t.Skipf("no conformance cases at %s (set %s to a folder of cases): %v", dir, conformance.EnvDir, err)
+	}
+	cases, err := conformance.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed := 0
+	for _, c := range cases {
+		got, outcome := runConformanceCase(c)
+		diff := conformance.Diff(got, c.Expect)
+		status := "pass"
+		if diff != "" {
+			status = "fail"
+			failed++
+		}
+		fmt.Printf("conformance %s %s (outcome %s) %s\n", c.ID, status, outcome, diff)
+	}
+	if failed > 0 {
+		t.Errorf("%d of %d conformance cases differ; see the lines above", failed, len(cases))
+	}
+}
+
+// runConformanceCase responds to each call with the first unused mock for the
+// same method and path, or 404 when there is none.
+func runConformanceCase(c conformance.Case) ([]conformance.Call, mapping.Outcome) {
+	used := make([]bool, len(c.Mocks))
+	send := func(_ context.Context, reqs []mapping.Request) []mapping.Response {
+		out := make([]mapping.Response, len(reqs))
+		for i, r := range reqs {
+			path, _ := conformance.NormalizePath(r.Path)
+			out[i] = mapping.Response{Status: 404, Body: json.RawMessage(`{"type":"error.list","errors":[{"code":"not_found","message":"no recorded answer"}]}`)}
+			for j, m := range c.Mocks {
+				if !used[j] && m.Request.Method == r.Method && m.Request.Path == path {
+					used[j] = true
+					out[i] = mapping.Response{Status: m.Status, Body: m.Body}
+					break
+				}
+			}
+		}
+		return out
+	}
+	res := mapping.Exchange{Step: mapping.NativeStep, Send: send}.Run(context.Background(), c.Event, c.Settings, 1733337600)
+	calls := make([]conformance.Call, 0, len(res.Calls))
+	for _, call := range res.Calls {
+		path, _ := conformance.NormalizePath(call.Request.Path)
+		calls = append(calls, conformance.Call{Method: call.Request.Method, Path: path, Body: call.Request.Body})
+	}
+	return calls, res.Outcome
+}
