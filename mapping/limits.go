@@ -3,6 +3,8 @@ package mapping
 import (
 	"fmt"
 	"unicode/utf8"
+
+	"github.com/tidwall/gjson"
 )
 
 // Limits on what one step accepts and produces. They bound the work and the
@@ -58,6 +60,19 @@ func checkJSONShape(data []byte, maxDepth int) error {
 		case '}', ']':
 			depth--
 		}
+	}
+	return nil
+}
+
+// ValidateJSON checks what Step checks before parsing an event: valid
+// UTF-8, nesting within MaxNestingDepth and valid JSON. The ingestion API
+// uses it to reject a bad event when it arrives rather than at delivery.
+func ValidateJSON(data []byte) error {
+	if err := checkJSONShape(data, MaxNestingDepth); err != nil {
+		return err
+	}
+	if !gjson.ValidBytes(data) {
+		return fmt.Errorf("the JSON is not valid")
 	}
 	return nil
 }

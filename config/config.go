@@ -1,0 +1,240 @@
+// Package config loads the gateway's configuration file: where to listen,
+// which plugin to run, and the Intercom destinations that write keys
+// deliver to.
+//
+// The file is YAML or JSON (JSON is YAML too). Access tokens come from the
+// file or, better, from environment variables, and are never printed. Load
+// validates everything it can before the gateway starts, so a typo fails
+// at start-up with a message that names the field, not later per event.
+package config
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/intercom-gateway/gateway/mapping"
+)
+
+// Config is the whole configuration file.
+type Config struct {
+	// Listen is the ingestion address, default 127.0.0.1:8080.
+	Listen string `json:"listen"`
+	// Plugin is the mapping plugin file, default build/mapping.wasm.
+	Plugin string `json:"plugin"`
+	// CacheDir holds wazero's compiled plugin cache; empty disables it.
+	CacheDir string `json:"cacheDir"`
+	// Workers is the number of delivery workers, default 8. Events of one
+	// contact always go to the same worker, so they stay in order.
+	Workers int `json:"workers"`
+	// MaxBodyBytes caps one ingestion request after decompression,
+	// default 4 MiB.
+	MaxBodyBytes int64 `json:"maxBodyBytes"`
+	// ShutdownTimeout bounds how long shutdown waits for in-flight
+	// deliveries, default 10s.
+	ShutdownTimeout Duration `json:"shutdownTimeout"`
+	// Destinations are the Intercom workspaces events go to.
+	Destinations []Destination `json:"destinations"`
+}
+
+// Destination is one Intercom workspace and the write keys that feed it.
+type Destination struct {
+	// Name identifies the destination in logs, metrics and results.
+	Name string `json:"name"`
+	// WriteKeys are the SDK write keys whose events go here.
+	WriteKeys []string `json:"writeKeys"`
+	// APIKey is the Intercom access token. Prefer APIKeyEnv.
+	APIKey string `json:"apiKey"`
+	// APIKeyEnv names an environment variable that holds the token.
+	APIKeyEnv string `json:"apiKeyEnv"`
+	// BaseURL replaces the region's API URL, for the simulator and tests.
+	BaseURL string `json:"baseURL"`
+	// Settings are the mapping settings (apiServer, sendAnonymousId,
+	// customAttributePolicy, ...), without the token.
+	Settings json.RawMessage `json:"settings"`
+
+	// Token is the resolved access token. It is never serialized.
+	Token string `json:"-"`
+	// Parsed holds the validated settings.
+	Parsed mapping.Settings `json:"-"`
+}
+
+// Duration is a time.Duration written as "10s" or "1m30s".
+type Duration struct{ time.Duration }
+
+// UnmarshalJSON accepts a Go duration string or a number of seconds.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		v, err := time.ParseDuration(s)
+		if err != nil {
+			return fmt.Errorf("invalid duration %q: use a form such as \"10s\" or \"2m\"", s)
+		}
+		d.Duration = v
+		return nil
+	}
+	var seconds float64
+	if err := json.Unmarshal(b, &seconds); err != nil {
+		return fmt.Errorf("invalid duration %s: use a form such as \"10s\" or a number of seconds", b)
+	}
+	d.Duration = time.Duration(seconds * float64(time.Second))
+	return nil
+}
+
+// Defaults for fields left empty.
+const (
+	DefaultListen       = "127.0.0.1:8080"
+	DefaultPlugin       = "build/mapping.wasm"
+	DefaultWorkers      = 8
+	DefaultMaxBodyBytes = 4 << 20
+	DefaultShutdown     = 10 * time.Second
+)
+
+// Load reads and validates a configuration file.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config %s: %w", path, err)
+	}
+	cfg, err := Parse(data, os.LookupEnv)
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// Parse validates configuration bytes; lookupEnv resolves APIKeyEnv and
+// ${NAME} references in apiKey.
+func Parse(data []byte, lookupEnv func(string) (string, bool)) (*Config, error) {
+	var cfg Config
+	if err := yaml.UnmarshalStrict(data, &cfg); err != nil {
+		return nil, fmt.Errorf("invalid YAML or JSON: %w", err)
+	}
+	if cfg.Listen == "" {
+		cfg.Listen = DefaultListen
+	}
+	if cfg.Plugin == "" {
+		cfg.Plugin = DefaultPlugin
+	}
+	if cfg.Workers == 0 {
+		cfg.Workers = DefaultWorkers
+	}
+	if cfg.Workers < 0 || cfg.Workers > 1024 {
+		return nil, fmt.Errorf("workers is %d; set it between 1 and 1024", cfg.Workers)
+	}
+	if cfg.MaxBodyBytes == 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.MaxBodyBytes < 1024 {
+		return nil, fmt.Errorf("maxBodyBytes is %d; set it to at least 1024", cfg.MaxBodyBytes)
+	}
+	if cfg.ShutdownTimeout.Duration == 0 {
+		cfg.ShutdownTimeout.Duration = DefaultShutdown
+	}
+	if len(cfg.Destinations) == 0 {
+		return nil, fmt.Errorf("no destinations; add one with a name, writeKeys and apiKeyEnv")
+	}
+
+	names := map[string]bool{}
+	keys := map[string]string{}
+	for i := range cfg.Destinations {
+		d := &cfg.Destinations[i]
+		if err := d.resolve(lookupEnv); err != nil {
+			return nil, fmt.Errorf("destination %d (%q): %w", i, d.Name, err)
+		}
+		if names[d.Name] {
+			return nil, fmt.Errorf("destination name %q is used twice; names must be unique", d.Name)
+		}
+		names[d.Name] = true
+		for _, k := range d.WriteKeys {
+			if other, dup := keys[k]; dup {
+				return nil, fmt.Errorf("a write key of destination %q is also used by %q; each write key feeds one destination", d.Name, other)
+			}
+			keys[k] = d.Name
+		}
+	}
+	return &cfg, nil
+}
+
+func (d *Destination) resolve(lookupEnv func(string) (string, bool)) error {
+	if strings.TrimSpace(d.Name) == "" {
+		return fmt.Errorf("name is missing")
+	}
+	if len(d.WriteKeys) == 0 {
+		return fmt.Errorf("writeKeys is empty; list the SDK write keys whose events go to this destination")
+	}
+	for _, k := range d.WriteKeys {
+		if strings.TrimSpace(k) == "" {
+			return fmt.Errorf("writeKeys contains an empty key")
+		}
+	}
+
+	switch {
+	case d.APIKeyEnv != "":
+		v, ok := lookupEnv(d.APIKeyEnv)
+		if !ok || strings.TrimSpace(v) == "" {
+			return fmt.Errorf("environment variable %s (apiKeyEnv) is not set; export the Intercom access token in it", d.APIKeyEnv)
+		}
+		d.Token = strings.TrimSpace(v)
+	case strings.HasPrefix(d.APIKey, "${") && strings.HasSuffix(d.APIKey, "}"):
+		name := d.APIKey[2 : len(d.APIKey)-1]
+		v, ok := lookupEnv(name)
+		if !ok || strings.TrimSpace(v) == "" {
+			return fmt.Errorf("environment variable %s (from apiKey) is not set; export the Intercom access token in it", name)
+		}
+		d.Token = strings.TrimSpace(v)
+	case d.APIKey != "":
+		d.Token = d.APIKey
+	default:
+		return fmt.Errorf("no access token; set apiKeyEnv to the name of an environment variable that holds it")
+	}
+
+	if len(d.Settings) == 0 {
+		d.Settings = json.RawMessage("{}")
+	}
+	settings, err := stripToken(d.Settings)
+	if err != nil {
+		return err
+	}
+	d.Settings = settings
+	parsed, err := mapping.ParseSettings(d.Settings)
+	if err != nil {
+		return fmt.Errorf("settings: %w", err)
+	}
+	d.Parsed = parsed
+	return nil
+}
+
+// stripToken removes apiKey from the settings, so a token pasted there
+// never reaches the plugin.
+func stripToken(settings json.RawMessage) (json.RawMessage, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(settings, &m); err != nil {
+		return nil, fmt.Errorf("settings is not a JSON object: %w", err)
+	}
+	if _, ok := m["apiKey"]; !ok {
+		return settings, nil
+	}
+	delete(m, "apiKey")
+	out, err := json.Marshal(m)
+	if err != nil {
+		return nil, fmt.Errorf("settings: %w", err)
+	}
+	return out, nil
+}
+
+// Lookup returns the destination fed by a write key.
+func (c *Config) Lookup(writeKey string) (*Destination, bool) {
+	for i := range c.Destinations {
+		for _, k := range c.Destinations[i].WriteKeys {
+			if k == writeKey {
+				return &c.Destinations[i], true
+			}
+		}
+	}
+	return nil, false
+}
