@@ -19,12 +19,9 @@ type Mismatch struct {
 	Err    string
 }
 
-func (m Mismatch) String() string {
-	if m.Status == 0 {
-		return fmt.Sprintf("request %s %s: %s", m.Method, m.Path, m.Err)
-	}
-	return fmt.Sprintf("response %d to %s %s: %s", m.Status, m.Method, m.Path, m.Err)
-}
+// String returns the validator's message, which already names the request
+// and, for a response, its status.
+func (m Mismatch) String() string { return m.Err }
 
 type skipRequestKey struct{}
 
