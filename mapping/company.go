@@ -94,7 +94,7 @@ func companyIDOf(answer gjson.Result) string {
 // writeCompanyRequest writes POST /companies. It returns false, with the
 // result already written, when the body cannot be built.
 func (s *step) writeCompanyRequest(src companySource) bool {
-	s.beginRequest("POST", "/companies")
+	s.beginRequest("POST", "/companies", "create or update company "+quote(src.companyID))
 	s.out.key("body")
 	warnings, err := writeCompanyBody(&s.out, src, nil)
 	if err != nil {

@@ -74,7 +74,11 @@ func (k contactKey) searchConditions() []condition {
 // writeSearch writes a POST /contacts/search request for the conditions:
 // one condition alone under AND, several joined with OR.
 func (s *step) writeSearch(conds []condition) {
-	s.beginRequest("POST", "/contacts/search")
+	fields := make([]string, len(conds))
+	for i, c := range conds {
+		fields[i] = c.field
+	}
+	s.beginRequest("POST", "/contacts/search", "find an existing contact by "+strings.Join(fields, " or "))
 	w := &s.out
 	w.key("body")
 	w.openObject()

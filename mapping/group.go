@@ -98,7 +98,7 @@ func (s *step) groupAfterUpsert() {
 		}
 	}
 	if contactID != "" {
-		s.beginRequest("POST", "/contacts/"+url.PathEscape(contactID)+"/companies")
+		s.beginRequest("POST", "/contacts/"+url.PathEscape(contactID)+"/companies", "attach the group's contact to the company")
 		s.out.key("body")
 		s.out.openObject()
 		s.out.strField("id", companyID)
@@ -106,7 +106,7 @@ func (s *step) groupAfterUpsert() {
 		s.endRequest()
 	}
 	for _, tag := range s.groupTags() {
-		s.beginRequest("POST", "/tags")
+		s.beginRequest("POST", "/tags", "tag the company "+quote(tag))
 		s.out.key("body")
 		s.out.openObject()
 		s.out.strField("name", tag)

@@ -80,7 +80,7 @@ func (s *step) identifyStart(key contactKey, traits []field) {
 	conds := key.searchConditions()
 	if len(conds) == 0 {
 		s.warn("lookup field %q has no usable value and there is no user id, so the contact was created without a search", key.lookup)
-		if s.writeContact("POST", "/contacts", traits, key) {
+		if s.writeContact("POST", "/contacts", traits, key, "create the contact (nothing to search by)") {
 			s.finishRequests(phaseIdentifyWrite)
 		}
 		return
@@ -99,12 +99,12 @@ func (s *step) identifyAfterSearch(key contactKey, traits []field) {
 		return
 	}
 	if id := key.chooseContact(r.body); id != "" {
-		if s.writeContact("PUT", "/contacts/"+url.PathEscape(id), traits, key) {
+		if s.writeContact("PUT", "/contacts/"+url.PathEscape(id), traits, key, "update the contact the search found") {
 			s.finishRequests(phaseIdentifyWrite, "contact", id, "found", "true")
 		}
 		return
 	}
-	if s.writeContact("POST", "/contacts", traits, key) {
+	if s.writeContact("POST", "/contacts", traits, key, "create the contact, since the search found none") {
 		s.finishRequests(phaseIdentifyWrite)
 	}
 }
@@ -154,7 +154,7 @@ func (s *step) recoverConflict(call string, r response, traits []field) {
 	}
 	id := m[1]
 	if archivedConflict.MatchString(message) {
-		s.bodyless("POST", "/contacts/"+url.PathEscape(id)+"/unarchive")
+		s.bodyless("POST", "/contacts/"+url.PathEscape(id)+"/unarchive", "unarchive the archived contact that Intercom's 409 conflict named")
 		s.finishRequests(phaseIdentifyUnarchive, "contact", id)
 		return
 	}
@@ -178,7 +178,7 @@ func (s *step) identifyAfterUnarchive(traits []field) {
 // updateRecovered updates the contact that a 409 conflict named. The state
 // marks the recovery so that a second 409 ends the event instead of looping.
 func (s *step) updateRecovered(id string, traits []field) {
-	if s.writeContact("PUT", "/contacts/"+url.PathEscape(id), traits, s.contactKeyFor(traits)) {
+	if s.writeContact("PUT", "/contacts/"+url.PathEscape(id), traits, s.contactKeyFor(traits), "update the existing contact that Intercom's 409 conflict named") {
 		s.finishRequests(phaseIdentifyWrite, "contact", id, "found", "true", "recovered", "true")
 	}
 }
@@ -193,8 +193,8 @@ func (s *step) contactKeyFor(traits []field) contactKey {
 // writeContact writes a create or update request with the contact body.
 // The first step already built the body once, so this should not fail. If
 // it does, the event ends as invalid and writeContact returns false.
-func (s *step) writeContact(method, path string, traits []field, key contactKey) bool {
-	s.beginRequest(method, path)
+func (s *step) writeContact(method, path string, traits []field, key contactKey, reason string) bool {
+	s.beginRequest(method, path, reason)
 	s.out.key("body")
 	var err error
 	if s.isReverseETL() {

@@ -75,7 +75,7 @@ func (s *step) companyStart(traits []field, contactID string, found bool) {
 			s.done(contactDone(contactID, found) + "; the contact is new, so there was no company to detach")
 			return
 		}
-		s.bodyless("GET", "/companies?"+c.lookupQuery)
+		s.bodyless("GET", "/companies?"+c.lookupQuery, "find the Intercom id of the company to detach")
 		s.finishRequests(phaseCompanyFind, "contact", contactID, "found", "true")
 		return
 	}
@@ -110,7 +110,7 @@ func (s *step) companyPhase(traits []field) {
 			s.done(contactDone(contactID, found))
 			return
 		}
-		s.bodyless("DELETE", "/contacts/"+url.PathEscape(contactID)+"/companies/"+url.PathEscape(companyID))
+		s.bodyless("DELETE", "/contacts/"+url.PathEscape(contactID)+"/companies/"+url.PathEscape(companyID), "detach the contact from the company (traits.company.remove is true)")
 		s.finishRequests(phaseCompanyDetach, "contact", contactID, "found", "true", "company", companyID)
 
 	case phaseCompanyDetach:
@@ -130,7 +130,7 @@ func (s *step) companyPhase(traits []field) {
 			s.fail(OutcomeRetrying, "POST /companies: Intercom's answer has no company id; the event will be retried")
 			return
 		}
-		s.beginRequest("POST", "/contacts/"+url.PathEscape(contactID)+"/companies")
+		s.beginRequest("POST", "/contacts/"+url.PathEscape(contactID)+"/companies", "attach the contact to the company of traits.company")
 		s.out.key("body")
 		s.out.openObject()
 		s.out.strField("id", companyID)

@@ -16,6 +16,8 @@ type Request struct {
 	// Path is relative to the region's API root and may carry a query
 	// string, such as "/companies?company_id=acme".
 	Path string `json:"path"`
+	// Reason explains the call to a person, as the dry run shows it.
+	Reason string `json:"reason,omitempty"`
 	// Body is the JSON body, or empty for none.
 	Body json.RawMessage `json:"body,omitempty"`
 }
@@ -227,7 +229,7 @@ func parseRequest(r gjson.Result) (Request, error) {
 	default:
 		return Request{}, fmt.Errorf("request method %q is not GET, POST, PUT or DELETE", method.Str)
 	}
-	req := Request{Method: method.Str, Path: path.Str}
+	req := Request{Method: method.Str, Path: path.Str, Reason: r.Get("reason").String()}
 	if body := r.Get("body"); body.Exists() && body.Type != gjson.Null {
 		if !body.IsObject() {
 			return Request{}, fmt.Errorf("request body for %s %s is %s, not a JSON object", method.Str, excerpt(path.Str), describe(body))

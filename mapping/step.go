@@ -137,8 +137,9 @@ func (s *step) expect(n int) bool {
 	return false
 }
 
-// beginRequest starts one request of this step's output.
-func (s *step) beginRequest(method, path string) {
+// beginRequest starts one request of this step's output. reason tells a
+// person reading a dry run why the call is made.
+func (s *step) beginRequest(method, path, reason string) {
 	if s.requests == 0 {
 		s.out.openObject()
 		s.out.key("requests")
@@ -148,14 +149,15 @@ func (s *step) beginRequest(method, path string) {
 	s.out.openObject()
 	s.out.strField("method", method)
 	s.out.strField("path", path)
+	s.out.strField("reason", reason)
 }
 
 // endRequest closes a request opened by beginRequest.
 func (s *step) endRequest() { s.out.closeObject() }
 
 // bodyless writes a request without a body.
-func (s *step) bodyless(method, path string) {
-	s.beginRequest(method, path)
+func (s *step) bodyless(method, path, reason string) {
+	s.beginRequest(method, path, reason)
 	s.endRequest()
 }
 

@@ -25,7 +25,7 @@ func (s *step) track() {
 }
 
 func (s *step) trackStart() {
-	s.beginRequest("POST", "/events")
+	s.beginRequest("POST", "/events", "record the track as a data event")
 	s.out.key("body")
 	var err error
 	if s.isReverseETL() {
