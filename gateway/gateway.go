@@ -1,0 +1,177 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/intercom-gateway/gateway/config"
+	"github.com/intercom-gateway/gateway/host"
+	"github.com/intercom-gateway/gateway/ingest"
+	"github.com/intercom-gateway/gateway/intercom"
+	"github.com/intercom-gateway/gateway/queue"
+)
+
+// Version is the gateway's version, sent in the User-Agent.
+const Version = "0.1.0"
+
+// Options are what New needs besides the configuration file.
+type Options struct {
+	// Logger receives the gateway's logs; nil means slog.Default().
+	Logger *slog.Logger
+	// Now returns the current time; nil means time.Now.
+	Now func() time.Time
+	// QueueCapacity bounds the events waiting per worker; 0 means 10,000.
+	QueueCapacity int
+	// Retry sets how events with the outcome "retrying" are retried.
+	Retry RetryPolicy
+}
+
+// Gateway is a running delivery pipeline.
+type Gateway struct {
+	cfg      *config.Config
+	opts     Options
+	log      *slog.Logger
+	runtime  *host.Runtime
+	plugin   *host.Plugin
+	dests    map[string]*destination
+	queue    *queue.Memory
+	metrics  *Metrics
+	ingest   *ingest.Handler
+	loadedAt time.Time
+}
+
+// New loads the plugin and prepares one Intercom client per destination.
+// Call Run to start delivering and Close when done.
+func New(ctx context.Context, cfg *config.Config, opts Options) (*Gateway, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.QueueCapacity == 0 {
+		opts.QueueCapacity = 10000
+	}
+	opts.Retry = opts.Retry.withDefaults()
+
+	g := &Gateway{cfg: cfg, opts: opts, log: opts.Logger, dests: map[string]*destination{}}
+	g.queue = queue.NewMemory(cfg.Workers, opts.QueueCapacity)
+	g.metrics = newMetrics(func() float64 { return float64(g.queue.Depth()) })
+
+	module, err := os.ReadFile(cfg.Plugin)
+	if err != nil {
+		return nil, fmt.Errorf("read plugin %s: %w; build it with make plugin", cfg.Plugin, err)
+	}
+	g.runtime, err = host.NewRuntime(ctx, host.RuntimeConfig{CacheDir: cfg.CacheDir, Logger: g.log})
+	if err != nil {
+		return nil, err
+	}
+	g.plugin, err = g.runtime.Load(ctx, module, host.PluginConfig{})
+	if err != nil {
+		_ = g.runtime.Close(ctx)
+		return nil, fmt.Errorf("load plugin %s: %w", cfg.Plugin, err)
+	}
+	g.loadedAt = opts.Now()
+	info := g.plugin.Info()
+	g.log.Info("plugin loaded", "file", cfg.Plugin, "name", info.Name, "version", info.Version, "sha256", info.SHA256)
+
+	for i := range cfg.Destinations {
+		d, err := g.newDestination(&cfg.Destinations[i])
+		if err != nil {
+			g.Close(ctx)
+			return nil, err
+		}
+		g.dests[d.cfg.Name] = d
+	}
+
+	g.ingest = ingest.NewHandler(ingest.Options{
+		MaxBodyBytes: cfg.MaxBodyBytes,
+		Resolve: func(key string) (string, bool) {
+			d, ok := cfg.Lookup(key)
+			if !ok {
+				return "", false
+			}
+			return d.Name, true
+		},
+		Sink:   g.queue,
+		Logger: g.log,
+		Now:    opts.Now,
+		Observer: ingest.Observer{
+			Events: func(dest, status string, n int) { g.metrics.ingested.WithLabelValues(dest, status).Add(float64(n)) },
+		},
+	})
+	return g, nil
+}
+
+func (g *Gateway) newDestination(dc *config.Destination) (*destination, error) {
+	for _, w := range dc.Parsed.Warnings {
+		g.log.Warn("destination setting ignored", "destination", dc.Name, "warning", w)
+	}
+	client, err := intercom.New(intercom.Config{
+		Token:           dc.Token,
+		Region:          dc.Parsed.Region,
+		BaseURL:         dc.BaseURL,
+		UserAgent:       "intercom-gateway/" + Version,
+		AttributePolicy: dc.Parsed.AttributePolicy,
+		Observer:        observer{g.metrics},
+		Logger:          g.log.With("destination", dc.Name),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("destination %s: %w", dc.Name, err)
+	}
+	return &destination{cfg: dc, client: client, gateway: g}, nil
+}
+
+// Handler serves the ingestion API, GET /healthz and GET /metrics.
+func (g *Gateway) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/v1/", g.ingest)
+	mux.HandleFunc("GET /healthz", g.healthz)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(g.metrics.registry, promhttp.HandlerOpts{}))
+	return mux
+}
+
+func (g *Gateway) healthz(w http.ResponseWriter, _ *http.Request) {
+	info := g.plugin.Info()
+	body := map[string]any{
+		"status": "ok",
+		"plugin": map[string]any{
+			"name":      info.Name,
+			"version":   info.Version,
+			"sha256":    info.SHA256,
+			"loaded_at": g.loadedAt.UTC().Format(time.RFC3339),
+		},
+		"queue_depth":  g.queue.Depth(),
+		"destinations": len(g.dests),
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(body)
+}
+
+// Metrics returns the gateway's metrics.
+func (g *Gateway) Metrics() *Metrics { return g.metrics }
+
+// PluginInfo describes the plugin in use.
+func (g *Gateway) PluginInfo() host.Info { return g.plugin.Info() }
+
+// Close stops the plugin and the runtime. Call it after Run returned.
+func (g *Gateway) Close(ctx context.Context) {
+	g.queue.Close()
+	if g.plugin != nil {
+		if err := g.plugin.Close(ctx); err != nil {
+			g.log.Warn("plugin close failed", "error", err)
+		}
+	}
+	if g.runtime != nil {
+		if err := g.runtime.Close(ctx); err != nil {
+			g.log.Warn("plugin runtime close failed", "error", err)
+		}
+	}
+}
