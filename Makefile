@@ -5,12 +5,13 @@
 #   make build   the gateway binary in bin/
 #   make fuzz    every Fuzz target for FUZZTIME each
 #   make bench   every benchmark once, written to bench.txt
+#   make demo    the migration guide's events through the gateway into the simulator
 
 GO        ?= go
 FUZZTIME  ?= 10s
 BENCHTIME ?= 1s
 
-.PHONY: all build plugin test fuzz bench clean
+.PHONY: all build plugin test fuzz bench demo clean
 
 all: build plugin
 
@@ -35,6 +36,9 @@ fuzz:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./... | tee bench.txt
+
+demo: plugin
+	$(GO) run ./cmd/intercom-gateway demo
 
 clean:
 	rm -rf bin build/*.wasm bench.txt

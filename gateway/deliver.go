@@ -88,11 +88,13 @@ func (d *destination) deliver(ctx context.Context, body []byte) mapping.Result {
 		if errors.As(err, &undefined) {
 			// Nothing was sent: answer the plugin as Intercom would, so
 			// the event ends "rejected" and is kept for replay.
-			return mapping.Response{Status: 400, Body: errorList("parameter_invalid", undefined.Error())}, nil
+			return mapping.Response{Status: 400, Body: errorList("parameter_invalid", undefined.Error()),
+				Error: "the destination's custom attribute policy is reject"}, nil
 		}
 		var create *intercom.AttributeCreateError
 		if errors.As(err, &create) {
-			return mapping.Response{Status: create.Status, Body: errorList("parameter_invalid", create.Error())}, nil
+			return mapping.Response{Status: create.Status, Body: errorList("parameter_invalid", create.Error()),
+				Error: "a custom attribute could not be created"}, nil
 		}
 		if err != nil {
 			return mapping.Response{}, err
@@ -196,6 +198,9 @@ func (g *Gateway) deliverWithRetry(ctx context.Context, e ingest.Event) Delivery
 func (g *Gateway) record(d Delivery) {
 	r := d.Result
 	g.metrics.events.WithLabelValues(d.Event.Destination, string(r.Outcome)).Inc()
+	if g.opts.OnDelivery != nil {
+		g.opts.OnDelivery(d)
+	}
 	if r.Outcome == mapping.OutcomeDelivered {
 		g.log.Debug("event delivered", "destination", d.Event.Destination, "message_id", d.Event.MessageID, "calls", len(r.Calls))
 		return

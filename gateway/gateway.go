@@ -31,6 +31,9 @@ type Options struct {
 	QueueCapacity int
 	// Retry sets how events with the outcome "retrying" are retried.
 	Retry RetryPolicy
+	// OnDelivery, when set, is called after each queued event's delivery
+	// ended, from the worker's goroutine.
+	OnDelivery func(Delivery)
 }
 
 // Gateway is a running delivery pipeline.

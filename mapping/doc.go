@@ -36,7 +36,9 @@
 // so the host may send them concurrently, but it must return their responses
 // in request order. A response carries the HTTP status and the body as JSON
 // (null when empty or not JSON, with the text in "error"). Status 0 means no
-// HTTP answer was received. The state is opaque to the host. It is small
+// HTTP answer was received. A status with an "error" text is an answer the
+// host made without sending the request, such as a rejection by the
+// destination's custom attribute policy. The state is opaque to the host. It is small
 // because every step reads the event again instead of carrying it.
 //
 // Step never panics and always returns a valid JSON object of at most

@@ -109,8 +109,13 @@ func errorsOf(call string, r response) []intercomError {
 }
 
 // failureMessage explains a failed call to the person reading the result.
+// A response with both a status and an error text was made by the host on
+// Intercom's behalf, without sending the request.
 func failureMessage(call string, r response, outcome Outcome) string {
 	first := errorsOf(call, r)[0].message
+	if r.status != 0 && r.err != "" {
+		return fmt.Sprintf("%s: not sent, because %s (%s)", call, r.err, first)
+	}
 	switch outcome {
 	case OutcomeConfiguration:
 		if r.status == 406 || r.status == 415 {
