@@ -34,6 +34,8 @@ type Options struct {
 	// OnDelivery, when set, is called after each queued event's delivery
 	// ended, from the worker's goroutine.
 	OnDelivery func(Delivery)
+	// HTTPClient sends the Intercom requests; nil means the client's own.
+	HTTPClient *http.Client
 }
 
 // Gateway is a running delivery pipeline.
@@ -123,6 +125,7 @@ func (g *Gateway) newDestination(dc *config.Destination) (*destination, error) {
 		BaseURL:         dc.BaseURL,
 		UserAgent:       "intercom-gateway/" + Version,
 		AttributePolicy: dc.Parsed.AttributePolicy,
+		HTTPClient:      g.opts.HTTPClient,
 		Observer:        observer{g.metrics},
 		Logger:          g.log.With("destination", dc.Name),
 	})
