@@ -52,7 +52,6 @@ func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer) (i
 		return exitUsageConfig, usagef("invalid -settings: %w", err)
 	}
 
-
 	var res mapping.Result
 	if *answersPath != "" {
 		res, err = explainWithAnswers(ctx, *pluginPath, *answersPath, ev.Body, []byte(*settingsJSON))
