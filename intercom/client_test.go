@@ -275,7 +275,9 @@ func TestAttemptTimeout(t *testing.T) {
 	}
 
 	never := newSetup(t, setupOptions{
-		wrap:   func(http.Handler) http.Handler { return http.HandlerFunc(func(http.ResponseWriter, *http.Request) { time.Sleep(300 * time.Millisecond) }) },
+		wrap: func(http.Handler) http.Handler {
+			return http.HandlerFunc(func(http.ResponseWriter, *http.Request) { time.Sleep(300 * time.Millisecond) })
+		},
 		config: intercom.Config{Timeout: 50 * time.Millisecond, MaxRetries: -1},
 	})
 	_, err := never.client.Do(context.Background(), intercom.Request{Method: "GET", Path: "/data_attributes"})
