@@ -247,3 +247,42 @@ func EqualJSON(a, b []byte) bool {
 	jb, _ := json.Marshal(vb)
 	return bytes.Equal(ja, jb)
 }
+
+// FromGolden turns the golden cases of testdata/golden (event, settings,
+// answers and expected calls) into conformance cases, so the runners can be
+// checked on known-good input when no recorded folder is present.
+func FromGolden(dir string) ([]Case, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	if err != nil || len(files) == 0 {
+		return nil, fmt.Errorf("no golden cases in %s (err=%v)", dir, err)
+	}
+	var cases []Case
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return nil, err
+		}
+		g := gjson.ParseBytes(data)
+		c := Case{ID: filepath.Base(file), File: file, Event: json.RawMessage(g.Get("event").Raw), Settings: json.RawMessage(g.Get("settings").Raw)}
+		g.Get("answers").ForEach(func(_, a gjson.Result) bool {
+			path, _ := NormalizePath(a.Get("path").String())
+			m := Mock{Request: Call{Method: a.Get("method").String(), Path: path}, Status: int(a.Get("status").Int())}
+			if b := a.Get("body"); b.Exists() {
+				m.Body = json.RawMessage(b.Raw)
+			}
+			c.Mocks = append(c.Mocks, m)
+			return true
+		})
+		g.Get("expect.calls").ForEach(func(_, e gjson.Result) bool {
+			path, _ := NormalizePath(e.Get("path").String())
+			call := Call{Method: e.Get("method").String(), Path: path}
+			if b := e.Get("body"); b.Exists() {
+				call.Body = json.RawMessage(b.Raw)
+			}
+			c.Expect = append(c.Expect, call)
+			return true
+		})
+		cases = append(cases, c)
+	}
+	return cases, nil
+}
