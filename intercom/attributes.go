@@ -63,9 +63,9 @@ func (a *attributeCache) entry(model string) *attributeEntry {
 }
 
 // apply checks the body's custom attributes against the cached list and
-// applies the policy. refresh forces a new list first. When the list cannot
-// be obtained (a non-200 status), the body is returned unchanged so Intercom
-// itself judges it; a list call without any HTTP response is an error.
+// applies the policy. refresh forces a new list first. When the list call
+// returns a non-200 status, the body is returned unchanged, so Intercom
+// itself judges it. A list call without any HTTP response is an error.
 func (a *attributeCache) apply(ctx context.Context, model string, body []byte, refresh bool) (attributePlan, error) {
 	members, hasCustom := customAttributeMembers(body)
 	plan := attributePlan{body: body, hasCustom: hasCustom}
@@ -137,7 +137,7 @@ func (a *attributeCache) create(ctx context.Context, model string, members []att
 	return nil
 }
 
-// createOne sends POST /data_attributes. An answer saying the name already
+// createOne sends POST /data_attributes. A response saying the name already
 // exists counts as success, because another gateway may have created it.
 func (a *attributeCache) createOne(ctx context.Context, model, name, dataType string) error {
 	body, err := json.Marshal(map[string]string{"name": name, "model": model, "data_type": dataType})

@@ -98,7 +98,7 @@ func TestPolicyCreate(t *testing.T) {
 		}
 	}
 
-	// The cache now knows the new attributes: a second write creates nothing.
+	// The cache now contains the new attributes, so a second write creates nothing.
 	again := s.do("PUT", "/contacts/"+s.sim.Contacts()[0].ID, `{"custom_attributes":{"seats":4}}`)
 	if again.Status != http.StatusOK || len(again.Created) != 0 {
 		t.Errorf("second write: status %d, Created %v", again.Status, again.Created)

@@ -30,7 +30,7 @@ const (
 // Classify returns the outcome of an Intercom response with the given status.
 // A 409 is "retrying" because the mapping plugin resolves conflicts itself and
 // only an unresolved one reaches this function. Statuses outside 200-599 are
-// "retrying", as no valid answer was obtained.
+// "retrying", as no valid response was obtained.
 func Classify(status int, body []byte) Outcome {
 	outcome, _ := ClassifyWithReason(status, body)
 	return outcome

@@ -70,8 +70,8 @@ type Response struct {
 	// Body is the raw body; it may be empty (202 on /events).
 	Body []byte
 	// Attempts counts the HTTP attempts of this request, including a resend
-	// after an attribute cache refresh. Data attribute calls are not counted;
-	// the Observer sees them.
+	// after an attribute cache refresh. Data attribute calls are not counted
+	// here; the Observer receives them.
 	Attempts int
 	// Dropped lists the custom attributes the "drop" policy removed (and, under
 	// "create", null or nested values whose type cannot be inferred).

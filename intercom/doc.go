@@ -2,12 +2,13 @@
 //
 // A Client sends the requests that the mapping plugin describes (method, path
 // relative to the API root, JSON body) and returns Intercom's response. It
-// adds the headers Intercom requires (bearer access token, Intercom-Version
-// 2.10, Accept and Content-Type application/json, User-Agent), paces requests
-// per access token with Intercom's 10-second rate-limit windows, retries
-// 408, 429, 5xx and network errors a bounded number of times with
-// exponential back-off and jitter, and applies the destination's policy for
-// custom attributes that are not defined in the workspace.
+// adds the headers Intercom requires: the bearer access token,
+// Intercom-Version 2.10, Accept and Content-Type application/json, and a
+// User-Agent. It paces requests per access token across Intercom's
+// 10-second rate-limit windows. It retries 408, 429, 5xx and network errors
+// a bounded number of times with exponential back-off and jitter. And it
+// applies the destination's policy for custom attributes that are not
+// defined in the workspace.
 //
 // Do returns an error only when no HTTP response was obtained, when the
 // request is invalid, or when the attribute policy stopped the request before

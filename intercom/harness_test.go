@@ -185,8 +185,8 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
-// failFirst answers the first n requests with status and an Intercom error
-// body, then passes requests to next.
+// failFirst responds to the first n requests with status and an Intercom
+// error body, then passes requests to next.
 func failFirst(n int, status int, code, message string) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		var mu sync.Mutex
@@ -207,7 +207,7 @@ func failFirst(n int, status int, code, message string) func(http.Handler) http.
 	}
 }
 
-// dropFirst closes the connection of the first n requests without answering.
+// dropFirst closes the connection of the first n requests without a response.
 func dropFirst(n int) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		var mu sync.Mutex

@@ -123,9 +123,9 @@ func (l *RateLimiter) rollWindow(now time.Time) {
 }
 
 // Observe applies one response's rate-limit headers. A report for a later
-// window replaces the state; a report for the current window can only lower
+// window replaces the state. A report for the current window can only lower
 // the remaining count, because responses of concurrent requests arrive out
-// of order; a report for an earlier window is ignored.
+// of order. A report for an earlier window is ignored.
 func (l *RateLimiter) Observe(rl RateLimit, now time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()

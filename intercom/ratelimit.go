@@ -36,10 +36,10 @@ type RateLimit struct {
 }
 
 // ParseRateLimit reads the three rate-limit headers from h. ok is false when
-// Remaining or Reset is missing; err is non-nil when a present header is not
-// a non-negative decimal integer (Reset must be a positive Unix time in
-// seconds). Header names are matched case-insensitively, including keys of h
-// that are not in canonical form.
+// Remaining or Reset is missing. err is non-nil when a present header is not
+// a non-negative decimal integer, or when Reset is not a positive Unix time
+// in seconds. Header names are matched case-insensitively, including keys of
+// h that are not in canonical form.
 func ParseRateLimit(h http.Header) (rl RateLimit, ok bool, err error) {
 	limit, hasLimit, err := headerCount(h, HeaderRateLimitLimit)
 	if err != nil {

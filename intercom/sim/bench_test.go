@@ -11,7 +11,7 @@ import (
 
 // The simulator benchmarks call ServeHTTP in process with a recorder, so
 // they measure the simulator alone: header checks, rate limiting, JSON
-// parsing, the state update and the JSON answer.
+// parsing, the state update and the JSON response.
 
 func benchServer(b *testing.B, opts Options) *Server {
 	b.Helper()

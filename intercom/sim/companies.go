@@ -11,8 +11,8 @@ import (
 	"github.com/tidwall/gjson"
 )
 
-// companyKeys are the top-level keys POST /companies accepts; any other key
-// is answered with 400 "bad '<key>' parameter".
+// companyKeys are the top-level keys POST /companies accepts. Any other key
+// gets 400 "bad '<key>' parameter".
 var companyKeys = []string{"name", "company_id", "plan", "size", "website", "industry", "custom_attributes", "remote_created_at", "monthly_spend"}
 
 // maxContactCompanies is Intercom's limit of company associations per contact.
@@ -40,7 +40,7 @@ func (s *Server) upsertCompany(_ *http.Request, body gjson.Result) (int, any, *a
 		return 0, nil, e
 	}
 	if companyID == nil || *companyID == "" {
-		// NOTE: simulator wording; Intercom's answer to a company without
+		// NOTE: simulator wording. Intercom's response to a company without
 		// company_id is not documented for 2.10.
 		return 0, nil, errorf(http.StatusBadRequest, "parameter_not_found", "company_id not specified")
 	}
@@ -264,7 +264,7 @@ func (s *Server) detachCompany(r *http.Request, _ gjson.Result) (int, any, *apiE
 		return 0, nil, errCompanyNotFound
 	}
 	// NOTE: detaching a company that is not attached returns the company,
-	// like a successful detach; Intercom's answer to that case is not documented.
+	// like a successful detach. Intercom's response to that case is not documented.
 	ct.companies = slices.DeleteFunc(ct.companies, func(id string) bool { return id == co.id })
 	co.contacts = slices.DeleteFunc(co.contacts, func(id string) bool { return id == ct.id })
 	now := s.now().Unix()

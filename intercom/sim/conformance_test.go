@@ -13,23 +13,23 @@ import (
 )
 
 // TestConformanceReplay replays each conformance case's calls against a
-// fresh simulator and compares the simulator's answers with the Intercom
-// answers recorded in the case.
+// fresh simulator and compares the simulator's responses with the Intercom
+// responses recorded in the case.
 //
 // Assumed format: the project's conformance case files (internal/conformance).
 // "expect" lists the calls in order with their bodies, and "mocks" pairs a
-// method and URL with the recorded answer; a call takes the first unused
+// method and URL with the recorded response. A call takes the first unused
 // mock of the same method and path, and calls without one are skipped.
 //
 // The simulator's state is rebuilt from the case, lazily before each call:
 // custom attributes of accepted writes are defined, a recorded 409 creates
 // the conflicting contact (archived for the archived variant), a recorded
-// 2xx on /contacts/{id} creates that contact from the answer, and a
+// 2xx on /contacts/{id} creates that contact from the response, and a
 // recorded 202 event creates its user. Recorded ids are mapped to the
 // simulator's ids in later paths and bodies.
 //
-// Compared: the status; for error.list answers the first error's code and
-// message with "id=<id>" masked; for other answers the "type". The one
+// Compared: the status, then for error.list responses the first error's
+// code and message with "id=<id>" masked, and for other responses the "type". The one
 // allowed difference: a recorded 401 with "Custom attribute '<x>' does not
 // exist" matches the simulator's 400, which is Intercom's real status.
 func TestConformanceReplay(t *testing.T) {
@@ -61,7 +61,7 @@ func (r *replay) run(c conformance.Case) {
 	for i, call := range c.Expect {
 		mock, ok := takeMock(c.Mocks, used, call)
 		if !ok {
-			r.t.Logf("call %d %s %s has no recorded answer; skipped", i, call.Method, call.Path)
+			r.t.Logf("call %d %s %s has no recorded response; skipped", i, call.Method, call.Path)
 			continue
 		}
 		r.prepare(call, mock)
@@ -70,7 +70,7 @@ func (r *replay) run(c conformance.Case) {
 			body = ""
 		}
 		got := r.h.callRaw(call.Method, path, body)
-		if diff := compareAnswer(mock, got); diff != "" {
+		if diff := compareResponse(mock, got); diff != "" {
 			r.t.Errorf("call %d %s %s: %s", i, call.Method, call.Path, diff)
 		}
 		r.learn(gjson.GetBytes(mock.Body, "id").String(), got.json("id").String())
@@ -102,7 +102,7 @@ func (r *replay) mapIDs(s string) string {
 
 var conflictID = regexp.MustCompile(`with id=([A-Za-z0-9_-]+)`)
 
-// prepare creates the state the recorded answer implies.
+// prepare creates the state the recorded response implies.
 func (r *replay) prepare(call conformance.Call, mock conformance.Mock) {
 	ok := mock.Status >= 200 && mock.Status < 300
 	model := ""
@@ -130,8 +130,8 @@ func (r *replay) prepare(call conformance.Call, mock conformance.Mock) {
 	parts := strings.Split(strings.Trim(call.Path, "/"), "/")
 	if ok && len(parts) >= 2 && parts[0] == "contacts" && parts[1] != "search" {
 		if _, known := r.ids[parts[1]]; !known {
-			answer := gjson.ParseBytes(mock.Body)
-			r.ids[parts[1]] = r.seedContact(answer.Get("external_id").String(), answer.Get("email").String())
+			recorded := gjson.ParseBytes(mock.Body)
+			r.ids[parts[1]] = r.seedContact(recorded.Get("external_id").String(), recorded.Get("email").String())
 		}
 	}
 
@@ -160,7 +160,7 @@ func (r *replay) seedContact(externalID, email string) string {
 }
 
 // defineAttributes defines each custom attribute directly in the store,
-// because recorded answers may accept names the simulator's create
+// because recorded responses may accept names the simulator's create
 // validation rejects.
 func (r *replay) defineAttributes(model string, object gjson.Result) {
 	s := r.h.sim
@@ -183,7 +183,7 @@ func (r *replay) defineAttributes(model string, object gjson.Result) {
 	})
 }
 
-func compareAnswer(mock conformance.Mock, got reply) string {
+func compareResponse(mock conformance.Mock, got reply) string {
 	recorded := gjson.ParseBytes(mock.Body)
 	message := recorded.Get("errors.0.message").String()
 	undefinedAttribute := strings.HasPrefix(message, "Custom attribute '") && strings.HasSuffix(message, "' does not exist")

@@ -325,7 +325,7 @@ func (s *Server) setArchived(id string, archived bool) (int, any, *apiError) {
 	return http.StatusOK, archivedView{Type: "contact", ID: c.id, ExternalID: clonePtr(c.externalID), Archived: c.archived}, nil
 }
 
-// capacityError is the simulator's own answer when a state cap is reached.
-func capacityError(what string, limit int) *apiError {
-	return errorf(http.StatusUnprocessableEntity, "sim_capacity_reached", "simulator holds the maximum of %d %s; raise the cap in the simulator options", limit, what)
+// capacityError is the simulator's own error when a state cap is reached.
+func capacityError(kind string, limit int) *apiError {
+	return errorf(http.StatusUnprocessableEntity, "sim_capacity_reached", "simulator capacity of %d %s reached; raise the cap in the simulator options", limit, kind)
 }

@@ -1,5 +1,5 @@
 // Package sim is an in-process simulator of Intercom's REST API 2.10 for
-// tests and demos. It answers the endpoints the gateway uses, with the
+// tests and demos. It serves the endpoints the gateway uses, with the
 // response shapes and error bodies Intercom documents or is observed to
 // send:
 //

@@ -46,7 +46,7 @@ func (s *Server) createEvent(_ *http.Request, body gjson.Result) (int, any, *api
 	ev.contactID = c.id
 
 	// Intercom drops duplicates of (contact, event_name, created_at) but
-	// still answers 202.
+	// still returns 202.
 	key := c.id + "\x00" + ev.name + "\x00" + strconv.FormatInt(ev.createdAt, 10)
 	if _, dup := s.st.eventKeys[key]; dup {
 		return http.StatusAccepted, nil, nil

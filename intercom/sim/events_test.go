@@ -16,7 +16,7 @@ func TestEvents(t *testing.T) {
 	if len(r.body) != 0 {
 		t.Errorf("202 body = %q, want empty", r.body)
 	}
-	// A duplicate (same contact, name and created_at) is answered 202 and not stored.
+	// A duplicate (same contact, name and created_at) gets 202 and is not stored.
 	mustStatus(t, h.call("POST", "/events", `{"event_name":"ordered","created_at":1700000000,"email":"A@example.com"}`), http.StatusAccepted)
 	mustStatus(t, h.call("POST", "/events", `{"event_name":"ordered","created_at":1700000001,"id":"`+contact+`"}`), http.StatusAccepted)
 

@@ -7,14 +7,14 @@ import (
 	"time"
 )
 
-// injectFault applies Options.Faults and reports whether it answered (or
-// dropped) the request.
+// injectFault applies Options.Faults and reports whether it responded to
+// (or dropped) the request.
 func (s *Server) injectFault(w http.ResponseWriter, r *http.Request) bool {
 	f := s.opts.Faults
 	if f.DropRate > 0 && s.faults.float() < f.DropRate {
 		s.opts.Logger.LogAttrs(r.Context(), slog.LevelInfo, "sim: injected dropped connection",
 			slog.String("method", r.Method), slog.String("path", r.URL.Path))
-		dropConnection(w)
+		s.dropConnection(w, r)
 		return true
 	}
 
@@ -72,17 +72,20 @@ func injectedError(status, limit int) *apiError {
 }
 
 // dropConnection closes the connection without writing a response. When
-// the connection cannot be hijacked (HTTP/2, or a ResponseRecorder), it
-// aborts the handler with http.ErrAbortHandler, which net/http turns into a
-// reset stream or closed connection.
-func dropConnection(w http.ResponseWriter) {
-	hijacker, ok := w.(http.Hijacker)
-	if !ok {
+// the connection cannot be hijacked and a net/http server is serving the
+// request (HTTP/2), it aborts the handler with http.ErrAbortHandler, which
+// the server recovers and turns into a reset stream. Called in process
+// without a server (a ResponseRecorder), it writes a 503 with code
+// sim_connection_dropped instead, so no panic reaches the caller.
+func (s *Server) dropConnection(w http.ResponseWriter, r *http.Request) {
+	if hijacker, ok := w.(http.Hijacker); ok {
+		if conn, _, err := hijacker.Hijack(); err == nil {
+			_ = conn.Close()
+			return
+		}
+	}
+	if r.Context().Value(http.ServerContextKey) != nil {
 		panic(http.ErrAbortHandler)
 	}
-	conn, _, err := hijacker.Hijack()
-	if err != nil {
-		panic(http.ErrAbortHandler)
-	}
-	_ = conn.Close()
+	s.writeError(w, r, &apiError{status: http.StatusServiceUnavailable, code: "sim_connection_dropped", message: "simulator dropped the connection (no server to close it)"})
 }

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -43,7 +45,7 @@ func TestAuthentication(t *testing.T) {
 				t.Errorf("code = %q, want %q", got, tt.code)
 			}
 			if r.header.Get("X-RateLimit-Limit") != "" {
-				t.Errorf("401 carries rate-limit headers; Intercom sends them only on authenticated answers")
+				t.Errorf("401 carries rate-limit headers; Intercom sends them only on authenticated responses")
 			}
 			if got := r.header.Get("X-Sim-Reason") != ""; got != tt.wantReason {
 				t.Errorf("X-Sim-Reason present = %v, want %v (%q)", got, tt.wantReason, r.header.Get("X-Sim-Reason"))
@@ -110,7 +112,7 @@ func TestWorkspaceRateLimit(t *testing.T) {
 	mustStatus(t, h.send(h.checked, "GET", "/contacts/nope", "", other), http.StatusTooManyRequests)
 }
 
-// TestRateLimitHeadersLowercase reads the raw HTTP answer, because Go's
+// TestRateLimitHeadersLowercase reads the raw HTTP response, because Go's
 // client canonicalises header names.
 func TestRateLimitHeadersLowercase(t *testing.T) {
 	h := newHarness(t, Options{})
@@ -126,7 +128,7 @@ func TestRateLimitHeadersLowercase(t *testing.T) {
 	}
 	for _, name := range []string{"x-ratelimit-limit:", "x-ratelimit-remaining:", "x-ratelimit-reset:"} {
 		if !strings.Contains(string(raw), "\r\n"+name) {
-			t.Errorf("raw answer lacks lowercase header %q", name)
+			t.Errorf("raw response lacks lowercase header %q", name)
 		}
 	}
 }
@@ -248,5 +250,17 @@ func TestConcurrentWrites(t *testing.T) {
 	wg.Wait()
 	if n := len(h.sim.Contacts()); n != 80 {
 		t.Errorf("stored %d contacts, want 80 (duplicates rejected)", n)
+	}
+}
+
+func TestDropWithoutServer(t *testing.T) {
+	s, err := New(Options{Faults: Faults{DropRate: 1}, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, httptest.NewRequest("GET", "/contacts/x", nil))
+	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "sim_connection_dropped") {
+		t.Errorf("in-process drop = %d %s, want 503 sim_connection_dropped", rec.Code, rec.Body.String())
 	}
 }

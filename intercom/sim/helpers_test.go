@@ -21,7 +21,7 @@ const testToken = "sim-test-token"
 var testStart = time.Date(2024, 3, 10, 12, 0, 0, 0, time.UTC)
 
 // harness is a simulator on loopback with a client whose traffic is
-// validated against the OpenAPI file. Undocumented answers are requested
+// validated against the OpenAPI file. Requests with undocumented responses are sent
 // with the raw client so they are not reported as mismatches.
 type harness struct {
 	t     *testing.T
@@ -88,7 +88,7 @@ func (h *harness) call(method, path, body string) reply {
 	return h.send(h.checked, method, path, body, nil)
 }
 
-// callRaw sends like call but without spec validation, for answers the
+// callRaw sends like call but without spec validation, for responses the
 // OpenAPI file does not describe.
 func (h *harness) callRaw(method, path, body string) reply {
 	h.t.Helper()
@@ -134,7 +134,7 @@ func mustStatus(t *testing.T, r reply, want int) {
 	}
 }
 
-// mustError checks an error.list answer's status, code and message.
+// mustError checks an error.list response's status, code and message.
 func mustError(t *testing.T, r reply, status int, code, message string) {
 	t.Helper()
 	mustStatus(t, r, status)

@@ -27,8 +27,8 @@ const (
 	DefaultMaxEvents          = 100_000
 	DefaultMaxTags            = 10_000
 	DefaultMaxBodyBytes       = 1 << 20
-	// DefaultAdminID is the workspace's only admin unless Options.AdminIDs
-	// says otherwise; owner_id must name an admin.
+	// DefaultAdminID is the workspace's only admin when Options.AdminIDs is
+	// empty. An owner_id must name an admin.
 	DefaultAdminID = 991267785
 	// MaxCustomAttributes is Intercom's limit of custom data attributes per
 	// workspace.
@@ -113,14 +113,14 @@ type DataAttributeSeed struct {
 // Latency is added to every request that is not dropped.
 type Faults struct {
 	// ErrorRates maps an HTTP status to the probability (0 to 1) of
-	// answering it instead of handling the request.
+	// responding with it instead of handling the request.
 	ErrorRates map[int]float64
 	// Latency is added before handling; LatencyJitter adds a random extra
 	// in [0, LatencyJitter).
 	Latency       time.Duration
 	LatencyJitter time.Duration
-	// DropRate is the probability of closing the connection without an
-	// answer.
+	// DropRate is the probability of closing the connection without a
+	// response. See dropConnection for connections that cannot be hijacked.
 	DropRate float64
 }
 

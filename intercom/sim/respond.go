@@ -19,7 +19,7 @@ type errorList struct {
 	Errors    []errorItem `json:"errors"`
 }
 
-// apiError is an error answer a handler decided on.
+// apiError is an error response a handler decided on.
 type apiError struct {
 	status  int
 	code    string
@@ -35,7 +35,7 @@ func errorf(status int, code, format string, args ...any) *apiError {
 	return &apiError{status: status, code: code, message: fmt.Sprintf(format, args...)}
 }
 
-// Documented error answers.
+// Documented error responses.
 var (
 	errUnauthorized  = &apiError{status: http.StatusUnauthorized, code: "unauthorized", message: "Access Token Invalid"}
 	errNotAcceptable = &apiError{status: http.StatusNotAcceptable, code: "media_type_not_acceptable", message: "The Accept header should send a media type of application/json"}

@@ -73,7 +73,7 @@ func (s *Server) routes() *http.ServeMux {
 	mux.HandleFunc("POST /tags", s.handle(s.createTag))
 	mux.HandleFunc("GET /data_attributes", s.handle(s.listDataAttributes))
 	mux.HandleFunc("POST /data_attributes", s.handle(s.createDataAttribute))
-	// Intercom answers unknown paths and unsupported methods with 404.
+	// Intercom returns 404 for unknown paths and unsupported methods.
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { s.writeError(w, r, errNoRoute) })
 	return mux
 }
