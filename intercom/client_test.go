@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/intercom-gateway/gateway/intercom"
+	"github.com/intercom-gateway/gateway/intercom/sim"
 )
 
 func TestBaseURL(t *testing.T) {
@@ -331,5 +332,15 @@ func TestObserverSeesAttempts(t *testing.T) {
 	// The attribute check does not run for a body without custom_attributes.
 	if len(attempts) != 2 || attempts[0].Status != 504 || attempts[1].Status != 404 || attempts[1].Route != "PUT /contacts/{id}" {
 		t.Errorf("attempts = %+v (routes %v)", attempts, routes)
+	}
+}
+
+func TestBaseURLOverridesRegion(t *testing.T) {
+	s := newSetup(t, setupOptions{sim: sim.Options{Region: "eu", Tokens: map[string]string{testToken: "eu"}}, config: intercom.Config{Region: "eu"}})
+	if s.client.BaseURL() != s.srv.URL {
+		t.Fatalf("BaseURL() = %q, want the loopback override %q", s.client.BaseURL(), s.srv.URL)
+	}
+	if resp := s.do("GET", "/data_attributes", ""); resp.Status != http.StatusOK {
+		t.Errorf("EU token against an EU simulator: status %d, want 200", resp.Status)
 	}
 }
