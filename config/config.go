@@ -37,6 +37,15 @@ type Config struct {
 	// ShutdownTimeout bounds how long shutdown waits for in-flight
 	// deliveries, default 10s.
 	ShutdownTimeout Duration `json:"shutdownTimeout"`
+	// DataDir holds the durable event queue, default "data".
+	DataDir string `json:"dataDir"`
+	// Retry sets how events whose outcome is "retrying" are retried.
+	Retry Retry `json:"retry"`
+	// AdminTokenEnv names an environment variable holding the bearer token
+	// of the /admin/ API; without it the admin API is off.
+	AdminTokenEnv string `json:"adminTokenEnv"`
+	// AdminToken is the resolved admin token. It is never serialized.
+	AdminToken string `json:"-"`
 	// Destinations are the Intercom workspaces events go to.
 	Destinations []Destination `json:"destinations"`
 }
@@ -61,6 +70,20 @@ type Destination struct {
 	Token string `json:"-"`
 	// Parsed holds the validated settings.
 	Parsed mapping.Settings `json:"-"`
+}
+
+// Retry sets the retry budget of events whose outcome is "retrying": an
+// Intercom outage, a 429 storm, a track that arrives before its identify.
+type Retry struct {
+	// MaxAttempts bounds the deliveries of one event before it becomes a
+	// dead letter; default 30, which with the default delays spans about
+	// two hours.
+	MaxAttempts int `json:"maxAttempts"`
+	// BaseDelay is the first back-off, doubled per attempt with jitter;
+	// default 1s.
+	BaseDelay Duration `json:"baseDelay"`
+	// MaxDelay caps one back-off; default 5m.
+	MaxDelay Duration `json:"maxDelay"`
 }
 
 // Duration is a time.Duration written as "10s" or "1m30s".
@@ -92,6 +115,10 @@ const (
 	DefaultWorkers      = 8
 	DefaultMaxBodyBytes = 4 << 20
 	DefaultShutdown     = 10 * time.Second
+	DefaultDataDir      = "data"
+	DefaultMaxAttempts  = 30
+	DefaultBaseDelay    = time.Second
+	DefaultMaxDelay     = 5 * time.Minute
 )
 
 // Load reads and validates a configuration file.
@@ -134,6 +161,31 @@ func Parse(data []byte, lookupEnv func(string) (string, bool)) (*Config, error) 
 	}
 	if cfg.ShutdownTimeout.Duration == 0 {
 		cfg.ShutdownTimeout.Duration = DefaultShutdown
+	}
+	if cfg.DataDir == "" {
+		cfg.DataDir = DefaultDataDir
+	}
+	if cfg.Retry.MaxAttempts == 0 {
+		cfg.Retry.MaxAttempts = DefaultMaxAttempts
+	}
+	if cfg.Retry.MaxAttempts < 1 {
+		return nil, fmt.Errorf("retry.maxAttempts is %d; set it to at least 1", cfg.Retry.MaxAttempts)
+	}
+	if cfg.Retry.BaseDelay.Duration == 0 {
+		cfg.Retry.BaseDelay.Duration = DefaultBaseDelay
+	}
+	if cfg.Retry.MaxDelay.Duration == 0 {
+		cfg.Retry.MaxDelay.Duration = DefaultMaxDelay
+	}
+	if cfg.Retry.BaseDelay.Duration < 0 || cfg.Retry.MaxDelay.Duration < cfg.Retry.BaseDelay.Duration {
+		return nil, fmt.Errorf("retry delays are invalid (baseDelay %s, maxDelay %s); maxDelay must be at least baseDelay", cfg.Retry.BaseDelay, cfg.Retry.MaxDelay)
+	}
+	if cfg.AdminTokenEnv != "" {
+		v, ok := lookupEnv(cfg.AdminTokenEnv)
+		if !ok || strings.TrimSpace(v) == "" {
+			return nil, fmt.Errorf("environment variable %s (adminTokenEnv) is not set; export the admin API token in it or remove adminTokenEnv", cfg.AdminTokenEnv)
+		}
+		cfg.AdminToken = strings.TrimSpace(v)
 	}
 	if len(cfg.Destinations) == 0 {
 		return nil, fmt.Errorf("no destinations; add one with a name, writeKeys and apiKeyEnv")

@@ -118,8 +118,9 @@ func runCaseThroughGateway(t *testing.T, c conformance.Case) string {
 	defer server.Close()
 
 	settings := withoutAPIKey(c.Settings)
-	cfg, err := config.Parse([]byte(fmt.Sprintf(`{"plugin":%q,"cacheDir":%q,"workers":1,"destinations":[{"name":"conformance","writeKeys":["wk"],
-		"apiKey":"tok","baseURL":%q,"settings":%s}]}`, plugintest.Path(t), plugintest.CacheDir(t), server.URL, settings)),
+	cfg, err := config.Parse([]byte(fmt.Sprintf(`{"plugin":%q,"cacheDir":%q,"dataDir":%q,"workers":1,"retry":{"maxAttempts":1},
+		"destinations":[{"name":"conformance","writeKeys":["wk"],"apiKey":"tok","baseURL":%q,"settings":%s}]}`,
+		plugintest.Path(t), plugintest.CacheDir(t), t.TempDir(), server.URL, settings)),
 		func(string) (string, bool) { return "", false })
 	if err != nil {
 		return "config: " + err.Error()
@@ -127,7 +128,6 @@ func runCaseThroughGateway(t *testing.T, c conformance.Case) string {
 	done := make(chan gateway.Delivery, 1)
 	g, err := gateway.New(context.Background(), cfg, gateway.Options{
 		Logger:     slog.New(slog.DiscardHandler),
-		Retry:      gateway.RetryPolicy{MaxAttempts: 1},
 		OnDelivery: func(d gateway.Delivery) { done <- d },
 	})
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -22,45 +21,16 @@ type destination struct {
 	gateway *Gateway
 }
 
-// RetryPolicy sets how an event with the outcome "retrying" is retried.
-type RetryPolicy struct {
-	// MaxAttempts bounds the deliveries of one event; 0 means 8.
-	MaxAttempts int
-	// BaseDelay is the first back-off; it doubles per attempt with jitter.
-	// 0 means one second.
-	BaseDelay time.Duration
-	// MaxDelay caps one back-off; 0 means one minute.
-	MaxDelay time.Duration
-}
-
-func (p RetryPolicy) withDefaults() RetryPolicy {
-	if p.MaxAttempts == 0 {
-		p.MaxAttempts = 8
-	}
-	if p.BaseDelay == 0 {
-		p.BaseDelay = time.Second
-	}
-	if p.MaxDelay == 0 {
-		p.MaxDelay = time.Minute
-	}
-	return p
-}
-
-// delay returns the back-off before attempt n+1, with full jitter in its
-// upper half so that retries of many events do not fire together.
-func (p RetryPolicy) delay(n int) time.Duration {
-	d := p.BaseDelay << min(n-1, 30)
-	if d <= 0 || d > p.MaxDelay {
-		d = p.MaxDelay
-	}
-	return d/2 + rand.N(d/2+1)
-}
-
-// Delivery is the result of delivering one event.
+// Delivery is how the handling of one queued event ended: delivered,
+// dead-lettered, scheduled for a retry or held by a paused destination.
 type Delivery struct {
-	Event    ingest.Event
-	Result   mapping.Result
+	Event  ingest.Event
+	Result mapping.Result
+	// Attempts counts the deliveries of the event so far, this one included.
 	Attempts int
+	// Final is true when the event left the queue: delivered or
+	// dead-lettered.
+	Final bool
 }
 
 // Deliver delivers one event once: no retry, no queue. The send and explain
@@ -131,82 +101,3 @@ func quote(s string) string {
 	return string(b)
 }
 
-// Run starts the delivery workers and blocks until ctx ends; then it waits
-// up to the configured shutdown timeout for deliveries in flight.
-func (g *Gateway) Run(ctx context.Context) {
-	var wg sync.WaitGroup
-	for i := 0; i < g.queue.Shards(); i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			g.work(ctx, i)
-		}()
-	}
-	<-ctx.Done()
-	g.queue.Close()
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(g.cfg.ShutdownTimeout.Duration):
-		g.log.Warn("shutdown timeout reached with deliveries in flight", "timeout", g.cfg.ShutdownTimeout.Duration)
-	}
-}
-
-// work drains shard i: each event is delivered, retried with back-off
-// while its outcome is "retrying", and removed when it ends.
-func (g *Gateway) work(ctx context.Context, shard int) {
-	for {
-		e, ok := g.queue.Peek(ctx, shard)
-		if !ok {
-			return
-		}
-		d := g.deliverWithRetry(ctx, e)
-		if ctx.Err() != nil && d.Result.Outcome == mapping.OutcomeRetrying {
-			// Shutting down: the event was not finished.
-			return
-		}
-		g.queue.Done(shard)
-		g.record(d)
-	}
-}
-
-func (g *Gateway) deliverWithRetry(ctx context.Context, e ingest.Event) Delivery {
-	d := Delivery{Event: e}
-	for {
-		d.Attempts++
-		// A delivery in flight finishes even while the gateway shuts
-		// down, within the shutdown timeout.
-		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), g.cfg.ShutdownTimeout.Duration+time.Minute)
-		d.Result = g.Deliver(dctx, e)
-		cancel()
-		if d.Result.Outcome != mapping.OutcomeRetrying || d.Attempts >= g.opts.Retry.MaxAttempts {
-			return d
-		}
-		wait := g.opts.Retry.delay(d.Attempts)
-		g.log.Info("event will be retried", "destination", e.Destination, "message_id", e.MessageID,
-			"attempt", d.Attempts, "wait", wait, "reason", d.Result.Message)
-		select {
-		case <-ctx.Done():
-			return d
-		case <-time.After(wait):
-		}
-	}
-}
-
-// record counts and logs the end of a delivery.
-func (g *Gateway) record(d Delivery) {
-	r := d.Result
-	g.metrics.events.WithLabelValues(d.Event.Destination, string(r.Outcome)).Inc()
-	if g.opts.OnDelivery != nil {
-		g.opts.OnDelivery(d)
-	}
-	if r.Outcome == mapping.OutcomeDelivered {
-		g.log.Debug("event delivered", "destination", d.Event.Destination, "message_id", d.Event.MessageID, "calls", len(r.Calls))
-		return
-	}
-	// TODO: keep events that did not end delivered in a dead-letter store
-	// (durable delivery); until then they are only logged and counted.
-	g.log.Error("event not delivered", "destination", d.Event.Destination, "message_id", d.Event.MessageID,
-		"outcome", r.Outcome, "attempts", d.Attempts, "message", r.Message, "warnings", r.Warnings)
-}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -27,12 +28,8 @@ type Options struct {
 	Logger *slog.Logger
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
-	// QueueCapacity bounds the events waiting per worker; 0 means 10,000.
-	QueueCapacity int
-	// Retry sets how events with the outcome "retrying" are retried.
-	Retry RetryPolicy
-	// OnDelivery, when set, is called after each queued event's delivery
-	// ended, from the worker's goroutine.
+	// OnDelivery, when set, is called after each delivery attempt of a
+	// queued event, from the worker's goroutine.
 	OnDelivery func(Delivery)
 	// HTTPClient sends the Intercom requests; nil means the client's own.
 	HTTPClient *http.Client
@@ -46,7 +43,7 @@ type Gateway struct {
 	runtime  *host.Runtime
 	plugin   *host.Plugin
 	dests    map[string]*destination
-	queue    *queue.Memory
+	store    *queue.Store
 	metrics  *Metrics
 	ingest   *ingest.Handler
 	loadedAt time.Time
@@ -61,14 +58,9 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Gateway, error
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	if opts.QueueCapacity == 0 {
-		opts.QueueCapacity = 10000
-	}
-	opts.Retry = opts.Retry.withDefaults()
 
 	g := &Gateway{cfg: cfg, opts: opts, log: opts.Logger, dests: map[string]*destination{}}
-	g.queue = queue.NewMemory(cfg.Workers, opts.QueueCapacity)
-	g.metrics = newMetrics(func() float64 { return float64(g.queue.Depth()) })
+	g.metrics = newMetrics(func() float64 { return float64(g.store.Pending()) })
 
 	module, err := os.ReadFile(cfg.Plugin)
 	if err != nil {
@@ -96,6 +88,16 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Gateway, error
 		g.dests[d.cfg.Name] = d
 	}
 
+	g.store, err = queue.Open(filepath.Join(cfg.DataDir, "queue.db"), queue.StoreOptions{Now: opts.Now})
+	if err != nil {
+		g.Close(ctx)
+		return nil, err
+	}
+	if err := g.resumeChangedDestinations(); err != nil {
+		g.Close(ctx)
+		return nil, err
+	}
+
 	g.ingest = ingest.NewHandler(ingest.Options{
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		Resolve: func(key string) (string, bool) {
@@ -105,7 +107,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Gateway, error
 			}
 			return d.Name, true
 		},
-		Sink:   g.queue,
+		Sink:   sink{g},
 		Logger: g.log,
 		Now:    opts.Now,
 		Observer: ingest.Observer{
@@ -140,6 +142,7 @@ func (g *Gateway) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/v1/", g.ingest)
 	mux.HandleFunc("GET /healthz", g.healthz)
+	g.adminRoutes(mux)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(g.metrics.registry, promhttp.HandlerOpts{}))
 	return mux
 }
@@ -154,8 +157,13 @@ func (g *Gateway) healthz(w http.ResponseWriter, _ *http.Request) {
 			"sha256":    info.SHA256,
 			"loaded_at": g.loadedAt.UTC().Format(time.RFC3339),
 		},
-		"queue_depth":  g.queue.Depth(),
 		"destinations": len(g.dests),
+	}
+	if st, err := g.store.Stats(); err == nil {
+		body["queue"] = st
+	} else {
+		body["status"] = "degraded"
+		body["error"] = "reading the event store failed: " + err.Error()
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(body)
@@ -169,7 +177,11 @@ func (g *Gateway) PluginInfo() host.Info { return g.plugin.Info() }
 
 // Close stops the plugin and the runtime. Call it after Run returned.
 func (g *Gateway) Close(ctx context.Context) {
-	g.queue.Close()
+	if g.store != nil {
+		if err := g.store.Close(); err != nil {
+			g.log.Warn("event store close failed", "error", err)
+		}
+	}
 	if g.plugin != nil {
 		if err := g.plugin.Close(ctx); err != nil {
 			g.log.Warn("plugin close failed", "error", err)
@@ -180,4 +192,38 @@ func (g *Gateway) Close(ctx context.Context) {
 			g.log.Warn("plugin runtime close failed", "error", err)
 		}
 	}
+}
+
+// resumeChangedDestinations lifts the stored pause of every destination
+// whose access token changed since it was paused: the configuration was
+// fixed. A pause of a destination no longer configured is kept.
+func (g *Gateway) resumeChangedDestinations() error {
+	for name, d := range g.dests {
+		info, paused := g.store.PauseInfo(name)
+		if !paused || info.TokenHash == tokenHash(d) {
+			if paused {
+				g.log.Warn("destination is paused; resume it once the cause is fixed", "destination", name, "reason", info.Reason, "since", info.Since)
+			}
+			continue
+		}
+		if _, err := g.store.Resume(name); err != nil {
+			return err
+		}
+		g.log.Info("destination resumed because its access token changed", "destination", name, "paused_since", info.Since)
+	}
+	return nil
+}
+
+// sink stores accepted events; page, screen and alias events are
+// acknowledged and counted, but not stored, since they are not sent.
+type sink struct{ g *Gateway }
+
+func (s sink) Accept(ctx context.Context, events []ingest.Event) error {
+	sent := events[:0:0]
+	for _, e := range events {
+		if e.Sent() {
+			sent = append(sent, e)
+		}
+	}
+	return s.g.store.Accept(ctx, sent)
 }

@@ -49,8 +49,10 @@ func startStack(t *testing.T, settings string, simOpts sim.Options) *stack {
 	simServer := httptest.NewServer(st.sim)
 	t.Cleanup(simServer.Close)
 
-	cfg, err := config.Parse([]byte(fmt.Sprintf(`{"plugin":%q,"cacheDir":%q,"workers":4,"destinations":[{"name":"test","writeKeys":[%q],
-		"apiKey":"tok_test","baseURL":%q,"settings":%s}]}`, plugintest.Path(t), plugintest.CacheDir(t), writeKey, simServer.URL, settings)),
+	cfg, err := config.Parse([]byte(fmt.Sprintf(`{"plugin":%q,"cacheDir":%q,"dataDir":%q,"workers":4,
+		"retry":{"maxAttempts":3,"baseDelay":"10ms","maxDelay":"50ms"},
+		"destinations":[{"name":"test","writeKeys":[%q],"apiKey":"tok_test","baseURL":%q,"settings":%s}]}`,
+		plugintest.Path(t), plugintest.CacheDir(t), t.TempDir(), writeKey, simServer.URL, settings)),
 		func(string) (string, bool) { return "", false })
 	if err != nil {
 		t.Fatal(err)
@@ -60,7 +62,6 @@ func startStack(t *testing.T, settings string, simOpts sim.Options) *stack {
 	st.gateway, err = gateway.New(context.Background(), cfg, gateway.Options{
 		Logger:     slog.New(slog.DiscardHandler),
 		HTTPClient: &http.Client{Transport: validator},
-		Retry:      gateway.RetryPolicy{MaxAttempts: 3, BaseDelay: 10 * time.Millisecond, MaxDelay: 50 * time.Millisecond},
 		OnDelivery: func(d gateway.Delivery) {
 			st.mu.Lock()
 			st.delivered = append(st.delivered, d)
@@ -120,6 +121,31 @@ func (st *stack) wait(t *testing.T, n int) []gateway.Delivery {
 		case <-st.notify:
 		case <-deadline:
 			t.Fatalf("only %d of %d deliveries ended within 30 s", got, n)
+		}
+	}
+}
+
+// waitFinal blocks until n events left the queue (delivered or
+// dead-lettered) and returns those final deliveries.
+func (st *stack) waitFinal(t *testing.T, n int) []gateway.Delivery {
+	t.Helper()
+	deadline := time.After(30 * time.Second)
+	for {
+		st.mu.Lock()
+		var final []gateway.Delivery
+		for _, d := range st.delivered {
+			if d.Final {
+				final = append(final, d)
+			}
+		}
+		st.mu.Unlock()
+		if len(final) >= n {
+			return final
+		}
+		select {
+		case <-st.notify:
+		case <-deadline:
+			t.Fatalf("only %d of %d events left the queue within 30 s", len(final), n)
 		}
 	}
 }
@@ -283,23 +309,29 @@ func TestBadInputKeepsServing(t *testing.T) {
 	if rejected, _ := reply["rejected"].([]any); len(rejected) != 2 {
 		t.Errorf("mixed batch rejected %v, want 2 entries", reply["rejected"])
 	}
-	deliveries := st.wait(t, 2)
 	outcomes := map[mapping.Outcome]int{}
-	for _, d := range deliveries {
+	for _, d := range st.waitFinal(t, 2) {
 		outcomes[d.Result.Outcome]++
 	}
 	if outcomes[mapping.OutcomeInvalidEvent] != 1 {
 		t.Errorf("outcomes = %v, want the track without identifier to end invalid", outcomes)
 	}
-	if outcomes[mapping.OutcomeRetrying]+outcomes[mapping.OutcomeDelivered] != 1 {
-		t.Errorf("outcomes = %v, want the valid track to reach Intercom", outcomes)
+	// No contact u9 exists, so Intercom answers 404 until the retry
+	// budget is spent: the valid event reached Intercom.
+	if outcomes[mapping.OutcomeRetrying] != 1 {
+		t.Errorf("outcomes = %v, want the valid track to reach Intercom and be retried", outcomes)
 	}
 }
 
 func TestHealthzAndMetrics(t *testing.T) {
 	st := startStack(t, `{}`, sim.Options{})
+	// No contact u1 exists, so the track is retried until the budget of
+	// three attempts is spent and becomes a dead letter.
 	st.post(t, "/v1/track", writeKey, `{"userId":"u1","event":"e","timestamp":1700000000}`)
-	st.wait(t, 1)
+	final := st.wait(t, 3)[2]
+	if !final.Final || final.Result.Outcome != mapping.OutcomeRetrying || !strings.Contains(final.Result.Message, "retry budget spent") {
+		t.Errorf("third attempt = %+v", final)
+	}
 
 	resp, err := http.Get(st.url + "/healthz")
 	if err != nil {
@@ -322,7 +354,7 @@ func TestHealthzAndMetrics(t *testing.T) {
 	data, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	for _, want := range []string{
-		`gateway_events_total{destination="test",outcome=`,
+		`gateway_events_total{destination="test",outcome="retrying"} 3`,
 		`gateway_intercom_calls_total{route="POST /events",status="404"}`,
 		`gateway_ingested_events_total{destination="test",status="accepted"} 1`,
 		`gateway_plugin_step_seconds_count`,

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/intercom-gateway/gateway/config"
@@ -67,8 +68,13 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 	}
 	defer intercomSim.Close(context.WithoutCancel(ctx))
 
-	cfg, err := config.Parse([]byte(fmt.Sprintf(`{"plugin":%q,"workers":2,"destinations":[{"name":"demo","writeKeys":["demo-write-key"],
-		"apiKey":"demo-token","baseURL":%q,"settings":{"apiServer":"standard"}}]}`, *pluginPath, intercomSim.URL)),
+	dataDir, err := os.MkdirTemp("", "intercom-gateway-demo-")
+	if err != nil {
+		return exitNotAllSent, err
+	}
+	defer os.RemoveAll(dataDir)
+	cfg, err := config.Parse([]byte(fmt.Sprintf(`{"plugin":%q,"dataDir":%q,"workers":2,"destinations":[{"name":"demo","writeKeys":["demo-write-key"],
+		"apiKey":"demo-token","baseURL":%q,"settings":{"apiServer":"standard"}}]}`, *pluginPath, dataDir, intercomSim.URL)),
 		func(string) (string, bool) { return "", false })
 	if err != nil {
 		return exitUsageConfig, usageError{err}

@@ -152,8 +152,13 @@ func explainWithSimulator(ctx context.Context, pluginPath string, attributes []s
 	}
 	defer running.Close(context.WithoutCancel(ctx))
 
-	cfgText := fmt.Sprintf(`{"plugin":%q,"workers":1,"destinations":[{"name":"explain","writeKeys":["explain"],"apiKey":"explain-token","baseURL":%q,"settings":%s}]}`,
-		pluginPath, running.URL, settings)
+	dataDir, err := os.MkdirTemp("", "intercom-gateway-explain-")
+	if err != nil {
+		return mapping.Result{}, err
+	}
+	defer os.RemoveAll(dataDir)
+	cfgText := fmt.Sprintf(`{"plugin":%q,"dataDir":%q,"workers":1,"destinations":[{"name":"explain","writeKeys":["explain"],"apiKey":"explain-token","baseURL":%q,"settings":%s}]}`,
+		pluginPath, dataDir, running.URL, settings)
 	cfg, err := config.Parse([]byte(cfgText), func(string) (string, bool) { return "", false })
 	if err != nil {
 		return mapping.Result{}, usageError{err}

@@ -1,0 +1,172 @@
+package gateway
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/intercom-gateway/gateway/queue"
+)
+
+// adminRoutes adds the operator API under /admin/, authenticated by the
+// configured bearer token. Without a token the routes answer 404, so the
+// API is off unless an operator turned it on.
+func (g *Gateway) adminRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /admin/queue", g.admin(g.adminQueue))
+	mux.HandleFunc("GET /admin/deadletters", g.admin(g.adminDeadLetters))
+	mux.HandleFunc("GET /admin/deadletters/{id}", g.admin(g.adminDeadLetter))
+	mux.HandleFunc("POST /admin/deadletters/replay", g.admin(g.adminReplay))
+	mux.HandleFunc("POST /admin/destinations/{name}/pause", g.admin(g.adminPause))
+	mux.HandleFunc("POST /admin/destinations/{name}/resume", g.admin(g.adminResume))
+}
+
+func (g *Gateway) admin(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if g.cfg.AdminToken == "" {
+			writeJSON(w, http.StatusNotFound, map[string]string{"error": "the admin API is off; set adminTokenEnv in the configuration to turn it on"})
+			return
+		}
+		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || subtle.ConstantTimeCompare([]byte(token), []byte(g.cfg.AdminToken)) != 1 {
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "missing or wrong admin token; send Authorization: Bearer <token>"})
+			return
+		}
+		h(w, r)
+	}
+}
+
+func (g *Gateway) adminQueue(w http.ResponseWriter, _ *http.Request) {
+	st, err := g.store.Stats()
+	if err != nil {
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+		return
+	}
+	body := map[string]any{"stats": st}
+	if !st.OldestPending.IsZero() {
+		body["oldestPendingAgeSeconds"] = g.opts.Now().Sub(st.OldestPending).Seconds()
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+// filterOf reads destination, outcome, messageId and id from the query.
+func filterOf(r *http.Request) (queue.DeadLetterFilter, error) {
+	q := r.URL.Query()
+	f := queue.DeadLetterFilter{Destination: q.Get("destination"), Outcome: q.Get("outcome"), MessageID: q.Get("messageId")}
+	if id := q.Get("id"); id != "" {
+		n, err := strconv.ParseUint(id, 10, 64)
+		if err != nil {
+			return f, err
+		}
+		f.ID = n
+	}
+	return f, nil
+}
+
+func (g *Gateway) adminDeadLetters(w http.ResponseWriter, r *http.Request) {
+	f, err := filterOf(r)
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid id: " + err.Error()})
+		return
+	}
+	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+	letters, err := g.store.DeadLetters(f, limit)
+	if err != nil {
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+		return
+	}
+	// The list leaves out the bodies and results; fetch one for those.
+	type summary struct {
+		ID          uint64    `json:"id"`
+		Destination string    `json:"destination"`
+		MessageID   string    `json:"messageId"`
+		Type        string    `json:"type"`
+		Outcome     string    `json:"outcome"`
+		Message     string    `json:"message"`
+		Attempts    int       `json:"attempts"`
+		DeadAt      time.Time `json:"deadAt"`
+	}
+	out := make([]summary, 0, len(letters))
+	for _, d := range letters {
+		out = append(out, summary{d.ID, d.Destination, d.MessageID, d.Type, d.Outcome, d.Message, d.Attempts, d.DeadAt})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"deadLetters": out})
+}
+
+func (g *Gateway) adminDeadLetter(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseUint(r.PathValue("id"), 10, 64)
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid dead letter id " + strconv.Quote(r.PathValue("id"))})
+		return
+	}
+	letters, err := g.store.DeadLetters(queue.DeadLetterFilter{ID: id}, 1)
+	if err != nil {
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+		return
+	}
+	if len(letters) == 0 {
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no dead letter with id " + r.PathValue("id")})
+		return
+	}
+	writeJSON(w, http.StatusOK, letters[0])
+}
+
+// adminReplay replays the dead letters the query selects. Replaying all
+// needs all=true, so an empty filter cannot replay everything by mistake.
+func (g *Gateway) adminReplay(w http.ResponseWriter, r *http.Request) {
+	f, err := filterOf(r)
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid id: " + err.Error()})
+		return
+	}
+	if f == (queue.DeadLetterFilter{}) && r.URL.Query().Get("all") != "true" {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "no filter given; pass id, messageId, destination or outcome, or all=true to replay every dead letter"})
+		return
+	}
+	n, err := g.store.Replay(f)
+	if err != nil {
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+		return
+	}
+	g.log.Info("dead letters replayed", "count", n, "destination", f.Destination, "outcome", f.Outcome, "message_id", f.MessageID, "id", f.ID)
+	writeJSON(w, http.StatusOK, map[string]int{"replayed": n})
+}
+
+func (g *Gateway) adminPause(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	d, ok := g.dests[name]
+	if !ok {
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no destination named " + strconv.Quote(name)})
+		return
+	}
+	info := queue.PauseInfo{Reason: "paused by an operator", Since: g.opts.Now(), TokenHash: tokenHash(d)}
+	if err := g.store.Pause(name, info); err != nil {
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+		return
+	}
+	g.log.Warn("destination paused by an operator", "destination", name)
+	writeJSON(w, http.StatusOK, map[string]any{"paused": name})
+}
+
+func (g *Gateway) adminResume(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	if _, ok := g.dests[name]; !ok {
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no destination named " + strconv.Quote(name)})
+		return
+	}
+	was, err := g.store.Resume(name)
+	if err != nil {
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+		return
+	}
+	g.log.Info("destination resumed by an operator", "destination", name, "was_paused", was)
+	writeJSON(w, http.StatusOK, map[string]any{"resumed": name, "wasPaused": was})
+}
+
+func writeJSON(w http.ResponseWriter, status int, body any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(body)
+}
