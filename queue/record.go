@@ -52,15 +52,15 @@ func seqOf(key []byte) uint64 { return binary.BigEndian.Uint64(key) }
 // its full result for inspection and replay.
 type DeadLetter struct {
 	// ID identifies the dead letter; it is the event's sequence number.
-	ID          uint64          `json:"id"`
-	Destination string          `json:"destination"`
-	MessageID   string          `json:"messageId"`
-	Type        string          `json:"type"`
-	ReceivedAt  time.Time       `json:"receivedAt"`
-	DeadAt      time.Time       `json:"deadAt"`
-	Attempts    int             `json:"attempts"`
-	Outcome     string          `json:"outcome"`
-	Message     string          `json:"message"`
+	ID          uint64    `json:"id"`
+	Destination string    `json:"destination"`
+	MessageID   string    `json:"messageId"`
+	Type        string    `json:"type"`
+	ReceivedAt  time.Time `json:"receivedAt"`
+	DeadAt      time.Time `json:"deadAt"`
+	Attempts    int       `json:"attempts"`
+	Outcome     string    `json:"outcome"`
+	Message     string    `json:"message"`
 	// Result is the mapping.Result of the last attempt, as JSON: calls,
 	// Intercom's messages and warnings.
 	Result json.RawMessage `json:"result,omitempty"`
