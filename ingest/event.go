@@ -60,10 +60,11 @@ func ContactKey(body []byte) string {
 // knownTypes are the message types of the tracking API.
 var knownTypes = map[string]bool{"identify": true, "track": true, "group": true, "page": true, "screen": true, "alias": true}
 
-// normalize validates one raw message and fills type, messageId and
-// receivedAt. defaultType is the type implied by a single-event route, or
-// "" for a batch.
-func normalize(raw []byte, defaultType string, receivedAt time.Time) (Event, error) {
+// Normalize validates one raw message and fills type, messageId and
+// receivedAt, as the ingestion API does for each event it accepts.
+// defaultType is the type implied by a single-event route, or "" when the
+// message must name its type. The Destination field is left empty.
+func Normalize(raw []byte, defaultType string, receivedAt time.Time) (Event, error) {
 	if len(raw) > mapping.MaxEventSize {
 		return Event{}, fmt.Errorf("the event is %d bytes, more than the limit of %d; send fewer traits or properties", len(raw), mapping.MaxEventSize)
 	}

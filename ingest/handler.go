@@ -119,7 +119,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, route string) {
 	var events []Event
 	var reply Reply
 	for i, raw := range raws {
-		ev, err := normalize(raw, route, now)
+		ev, err := Normalize(raw, route, now)
 		if err != nil {
 			reply.Rejected = append(reply.Rejected, Rejection{Index: i, MessageID: gjson.GetBytes(raw, "messageId").String(), Error: err.Error()})
 			continue

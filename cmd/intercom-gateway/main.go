@@ -8,6 +8,7 @@
 //	intercom-gateway explain -config gateway.yaml event.json
 //	intercom-gateway sim     -addr 127.0.0.1:9090
 //	intercom-gateway demo
+//	intercom-gateway admin   queue | deadletters | deadletter ID | replay | pause NAME | resume NAME
 //
 // Run a command with -h for its flags. Exit status: 0 on success, 1 when
 // some events were not delivered, 2 on a usage or configuration error.
@@ -54,6 +55,7 @@ var commands = []command{
 	{"explain", "dry run: show every call the plugin plans for an event, and why", runExplain},
 	{"sim", "run the Intercom 2.10 simulator", runSim},
 	{"demo", "run the migration guide's events through the gateway against the simulator", runDemo},
+	{"admin", "operate a running gateway: queue, dead letters, replay, pause, resume", runAdmin},
 }
 
 func main() {
