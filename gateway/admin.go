@@ -125,6 +125,13 @@ func (g *Gateway) adminReplay(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "no filter given; pass id, messageId, destination or outcome, or all=true to replay every dead letter"})
 		return
 	}
+	// Replays usually follow a fix in the workspace, such as defining the
+	// custom attributes that were missing, so the cached lists are stale.
+	for name, d := range g.dests {
+		if f.Destination == "" || f.Destination == name {
+			d.client.ForgetAttributes()
+		}
+	}
 	n, err := g.store.Replay(f)
 	if err != nil {
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})

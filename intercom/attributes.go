@@ -270,3 +270,20 @@ func truncateBytes(b []byte, n int) []byte {
 	}
 	return b[:n]
 }
+
+// forget drops every cached list, so the next check lists the workspace's
+// attributes again.
+func (a *attributeCache) forget() {
+	a.mu.Lock()
+	entries := make([]*attributeEntry, 0, len(a.entries))
+	for _, e := range a.entries {
+		entries = append(entries, e)
+	}
+	a.mu.Unlock()
+	for _, e := range entries {
+		e.mu.Lock()
+		e.names = nil
+		e.generation++
+		e.mu.Unlock()
+	}
+}

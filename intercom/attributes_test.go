@@ -3,7 +3,9 @@ package intercom_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -202,5 +204,40 @@ func TestPolicyIgnoresOtherRequests(t *testing.T) {
 		if strings.HasPrefix(a.Route, "GET /data_attributes") {
 			t.Errorf("a request without custom attributes listed data attributes")
 		}
+	}
+}
+
+func TestForgetAttributesListsAgain(t *testing.T) {
+	var lists atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if r.URL.Path == "/data_attributes" {
+			n := lists.Add(1)
+			data := `[]`
+			if n > 1 {
+				data = `[{"type":"data_attribute","name":"tier","custom":true,"archived":false,"api_writable":true}]`
+			}
+			fmt.Fprintf(w, `{"type":"list","data":%s}`, data)
+			return
+		}
+		fmt.Fprint(w, `{"type":"contact","id":"c1"}`)
+	}))
+	defer srv.Close()
+	c, err := intercom.New(intercom.Config{Token: "t", BaseURL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := []byte(`{"email":"a@example.com","custom_attributes":{"tier":"gold"}}`)
+	var undefined *intercom.UndefinedAttributeError
+	if _, err := c.Do(context.Background(), intercom.Request{Method: "POST", Path: "/contacts", Body: body}); !errors.As(err, &undefined) {
+		t.Fatalf("first Do = %v, want an undefined attribute error", err)
+	}
+	c.ForgetAttributes()
+	resp, err := c.Do(context.Background(), intercom.Request{Method: "POST", Path: "/contacts", Body: body})
+	if err != nil || resp.Status != 200 {
+		t.Fatalf("Do after ForgetAttributes = %v, %v; want the new list to allow tier", resp.Status, err)
+	}
+	if lists.Load() != 2 {
+		t.Errorf("listed the attributes %d times, want 2", lists.Load())
 	}
 }

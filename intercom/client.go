@@ -48,6 +48,12 @@ func New(cfg Config) (*Client, error) {
 // BaseURL returns the API root the client sends to.
 func (c *Client) BaseURL() string { return c.root.String() }
 
+// ForgetAttributes drops the cached lists of the workspace's data
+// attributes, so the next request with custom attributes lists them again.
+// Call it after attributes were defined, before replaying events that
+// failed for lack of them.
+func (c *Client) ForgetAttributes() { c.attrs.forget() }
+
 // RateLimiter returns the limiter that paces this client.
 func (c *Client) RateLimiter() *RateLimiter { return c.cfg.RateLimiter }
 

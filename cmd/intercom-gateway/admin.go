@@ -41,6 +41,12 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 		fs.Usage()
 		return exitUsageConfig, usagef("missing action")
 	}
+	// Flags may also follow the action: admin replay -outcome rejected.
+	action := fs.Arg(0)
+	if err := parseFlags(fs, fs.Args()[1:]); err != nil {
+		return exitUsageConfig, err
+	}
+	rest := fs.Args()
 	token := os.Getenv(*tokenEnv)
 	if token == "" {
 		return exitUsageConfig, usagef("environment variable %s is empty; export the gateway's admin token in it", *tokenEnv)
@@ -52,7 +58,6 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 		}
 	}
 
-	action, rest := fs.Arg(0), fs.Args()[1:]
 	var method, path string
 	switch action {
 	case "queue":
