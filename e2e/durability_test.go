@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -191,4 +193,36 @@ func TestFullDiskAnswers503(t *testing.T) {
 		t.Fatalf("the gateway stopped serving after a full disk: %v", err)
 	}
 	resp.Body.Close()
+}
+
+// TestReadOnlyStoreAnswers503 makes the store file immutable while the
+// gateway runs (chattr +i, which binds root too) and checks that ingestion
+// answers 503 and acknowledges nothing it could not store.
+func TestReadOnlyStoreAnswers503(t *testing.T) {
+	if _, err := exec.LookPath("chattr"); err != nil {
+		t.Skip("chattr is not installed")
+	}
+	_, simURL := newRecorder(t, sim.Options{})
+	cfg := processConfig{dir: t.TempDir(), addr: freeAddr(t), simURL: simURL, token: "tok"}
+	gw := startGateway(t, cfg, "")
+	store := filepath.Join(cfg.dir, "data", "queue.db")
+	if out, err := exec.Command("chattr", "+i", store).CombinedOutput(); err != nil {
+		t.Skipf("this file system does not support chattr +i: %v %s", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("chattr", "-i", store).Run() })
+
+	status, body, err := postBatch(context.Background(), gw.url, []string{`{"type":"track","userId":"u","event":"e"}`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status != http.StatusServiceUnavailable || !strings.Contains(body, "could not store") {
+		t.Fatalf("status %d body %s, want 503 naming the store", status, body)
+	}
+	if out, err := exec.Command("chattr", "-i", store).CombinedOutput(); err != nil {
+		t.Fatalf("chattr -i: %v %s", err, out)
+	}
+	status, body, err = postBatch(context.Background(), gw.url, []string{`{"type":"track","userId":"u","event":"e"}`})
+	if err != nil || status != http.StatusOK {
+		t.Errorf("after the store became writable again: %d %s %v", status, body, err)
+	}
 }
