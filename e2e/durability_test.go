@@ -42,7 +42,7 @@ func identifyAll(t *testing.T, url string, rec *recorder) {
 	waitFor(t, 60*time.Second, "contacts created", func() bool { return len(rec.sim.Contacts()) == loadUsers })
 }
 
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for !cond() {

@@ -28,7 +28,7 @@ var (
 )
 
 // gatewayBinary builds cmd/intercom-gateway once per test binary.
-func gatewayBinary(t *testing.T) string {
+func gatewayBinary(t testing.TB) string {
 	t.Helper()
 	binaryOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "e2e-bin-")
@@ -48,7 +48,7 @@ func gatewayBinary(t *testing.T) string {
 }
 
 // freeAddr returns a loopback address that was free a moment ago.
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -77,7 +77,7 @@ type processConfig struct {
 	settings string
 }
 
-func (c processConfig) write(t *testing.T) string {
+func (c processConfig) write(t testing.TB) string {
 	t.Helper()
 	if c.settings == "" {
 		c.settings = "{}"
@@ -108,7 +108,7 @@ destinations:
 
 // startGateway runs serve with cfg, optionally through a shell prefix such
 // as "ulimit -f 64;", and waits until /healthz answers.
-func startGateway(t *testing.T, cfg processConfig, shellPrefix string) *gatewayProcess {
+func startGateway(t testing.TB, cfg processConfig, shellPrefix string) *gatewayProcess {
 	t.Helper()
 	configPath := cfg.write(t)
 	bin := gatewayBinary(t)
@@ -160,7 +160,7 @@ func (p *gatewayProcess) kill() {
 }
 
 // stop sends SIGTERM and returns the exit error.
-func (p *gatewayProcess) stop(t *testing.T) error {
+func (p *gatewayProcess) stop(t testing.TB) error {
 	t.Helper()
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
 	select {

@@ -34,7 +34,7 @@ type recorder struct {
 	calls  map[int]int
 }
 
-func newRecorder(t *testing.T, opts sim.Options) (*recorder, string) {
+func newRecorder(t testing.TB, opts sim.Options) (*recorder, string) {
 	t.Helper()
 	opts.Logger = slog.New(slog.DiscardHandler)
 	if opts.TokenRateLimit == 0 {
