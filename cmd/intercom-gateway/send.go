@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -71,11 +72,11 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 	out := json.NewEncoder(stdout)
 	bar := newProgress(stderr, len(lines), *progress)
 	notDelivered := 0
-	for i, raw := range lines {
+	for i, l := range lines {
 		if ctx.Err() != nil {
 			return exitNotAllSent, fmt.Errorf("interrupted after %d of %d events", i, len(lines))
 		}
-		line := deliverLine(ctx, g, dest, i+1, raw)
+		line := deliverLine(ctx, g, dest, l.number, l.text)
 		if line.Outcome != mapping.OutcomeDelivered {
 			notDelivered++
 		}
@@ -124,8 +125,14 @@ func pickDestination(cfg *config.Config, name string) (string, error) {
 	return "", usagef("no destination named %q in the configuration", name)
 }
 
+// numberedLine is one non-empty input line with its line number.
+type numberedLine struct {
+	number int
+	text   []byte
+}
+
 // readLines reads the non-empty lines of path, or of stdin for "" or "-".
-func readLines(path string) ([][]byte, error) {
+func readLines(path string) ([]numberedLine, error) {
 	var r io.Reader = os.Stdin
 	if path != "" && path != "-" {
 		f, err := os.Open(path)
@@ -137,12 +144,12 @@ func readLines(path string) ([][]byte, error) {
 	}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), mapping.MaxEventSize+1)
-	var lines [][]byte
-	for sc.Scan() {
-		if len(sc.Bytes()) == 0 {
+	var lines []numberedLine
+	for n := 1; sc.Scan(); n++ {
+		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
 			continue
 		}
-		lines = append(lines, append([]byte(nil), sc.Bytes()...))
+		lines = append(lines, numberedLine{n, append([]byte(nil), sc.Bytes()...)})
 	}
 	if err := sc.Err(); err != nil {
 		return nil, usagef("read events (one JSON event per line, at most %d bytes each): %w", mapping.MaxEventSize, err)
