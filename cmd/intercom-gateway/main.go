@@ -55,6 +55,7 @@ var commands = []command{
 	{"explain", "dry run: show every call the plugin plans for an event, and why", runExplain},
 	{"sim", "run the Intercom 2.10 simulator", runSim},
 	{"demo", "run the migration guide's events through the gateway against the simulator", runDemo},
+	{"migrate", "migrate check: find what blocks a move from Intercom API 1.4 settings and events to 2.10", runMigrate},
 	{"admin", "operate a running gateway: queue, dead letters, replay, pause, resume", runAdmin},
 }
 
