@@ -58,6 +58,14 @@ type EventsFile struct {
 // at all: empty, too large, or a JSON array or batch that is not valid
 // JSON, since its events cannot be told apart.
 func ParseEvents(data []byte) (EventsFile, error) {
+	f, err := parseEventsFile(data)
+	if err == nil && len(f.Events) == 0 && len(f.Errors) == 0 {
+		err = fmt.Errorf("the events file (%s) holds no event; give a sample of real events", f.Format)
+	}
+	return f, err
+}
+
+func parseEventsFile(data []byte) (EventsFile, error) {
 	if len(data) > maxEventsBytes {
 		return EventsFile{}, fmt.Errorf("the events file is %d bytes, more than the limit of %d; take a smaller sample", len(data), maxEventsBytes)
 	}
