@@ -1,0 +1,111 @@
+package host
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"github.com/intercom-gateway/gateway/mapping"
+)
+
+// inlineCases are exchanges of each event type that run even when
+// testdata/golden is empty.
+var inlineCases = []exchangeCase{
+	{
+		Name:     "inline identify creates a contact",
+		Event:    json.RawMessage(`{"type":"identify","userId":"u-1","traits":{"email":"Ada@Example.com","name":"Ada","plan":"pro","address":{"city":"London"}},"timestamp":"2024-12-04T10:00:00Z"}`),
+		Settings: json.RawMessage(`{"apiServer":"eu"}`),
+		Now:      1733337600,
+		Answers: []scriptAnswer{
+			{Method: "POST", Path: "/contacts/search", Status: 200, Body: json.RawMessage(`{"type":"list","data":[],"total_count":0}`)},
+			{Method: "POST", Path: "/contacts", Status: 200, Body: json.RawMessage(`{"type":"contact","id":"c-1","external_id":"u-1"}`)},
+		},
+	},
+	{
+		Name:     "inline track posts an event",
+		Event:    json.RawMessage(`{"type":"track","userId":"u-1","event":"Order Completed","properties":{"revenue":12.5,"currency":"EUR"},"timestamp":"2024-12-04T10:00:00Z"}`),
+		Settings: json.RawMessage(`{}`),
+		Now:      1733337600,
+		Answers:  []scriptAnswer{{Method: "POST", Path: "/events", Status: 202}},
+	},
+	{
+		Name:     "inline group with the contact not found",
+		Event:    json.RawMessage(`{"type":"group","userId":"u-1","groupId":"acme","traits":{"name":"Acme","plan":"enterprise"}}`),
+		Settings: json.RawMessage(`{"apiServer":"us"}`),
+		Now:      1733337600,
+		Answers: []scriptAnswer{
+			{Method: "POST", Path: "/contacts/search", Status: 200, Body: json.RawMessage(`{"type":"list","data":[],"total_count":0}`)},
+		},
+	},
+	{
+		Name:     "inline invalid event",
+		Event:    json.RawMessage(`{"type":"alias","userId":"u-1"}`),
+		Settings: json.RawMessage(`{}`),
+		Now:      1733337600,
+	},
+}
+
+// compareWithNative runs c natively and through p with the same scripted
+// answers and requires identical step inputs and outputs at every step and
+// equal results.
+func compareWithNative(t *testing.T, p *Plugin, c exchangeCase) {
+	t.Helper()
+	nativeRes, native, nativeScript := runCase(c, mapping.NativeStep)
+	pluginRes, plugin, _ := runCase(c, p.StepFunc(context.Background()))
+
+	if len(nativeScript.mismatches) > 0 {
+		t.Logf("the scripted answers do not match the native requests: %v", nativeScript.mismatches)
+	}
+	if len(plugin.outputs) != len(native.outputs) {
+		t.Fatalf("the plugin ran %d steps, native ran %d (plugin result: %s %q)", len(plugin.outputs), len(native.outputs), pluginRes.Outcome, pluginRes.Message)
+	}
+	for i := range native.outputs {
+		if !bytes.Equal(plugin.inputs[i], native.inputs[i]) {
+			t.Fatalf("step %d input differs:\nplugin: %s\nnative: %s", i+1, plugin.inputs[i], native.inputs[i])
+		}
+		if !bytes.Equal(plugin.outputs[i], native.outputs[i]) {
+			t.Fatalf("step %d output differs:\nplugin: %s\nnative: %s", i+1, plugin.outputs[i], native.outputs[i])
+		}
+	}
+	if !reflect.DeepEqual(pluginRes, nativeRes) {
+		t.Errorf("results differ:\nplugin: %+v\nnative: %+v", pluginRes, nativeRes)
+	}
+}
+
+func TestGoldenPluginMatchesNative(t *testing.T) {
+	p := load(t, sharedRuntime(t), pluginWasm(t), PluginConfig{})
+	cases := loadCases(t, filepath.Join("..", "testdata", "golden"))
+	if len(cases) == 0 {
+		t.Log("testdata/golden has no cases yet; running the inline cases only")
+	}
+	cases = append(cases, inlineCases...)
+	cases = append(cases, loadCases(t, filepath.Join("testdata", "bench"))...)
+	for _, c := range cases {
+		t.Run(c.Name, func(t *testing.T) { compareWithNative(t, p, c) })
+	}
+}
+
+// TestConformancePluginMatchesNative runs the recorded conformance cases
+// of INTERCOM_CONFORMANCE_DIR (default ../shared/conformance/intercom-2.10
+// from the repository root) through both the plugin and mapping.Step.
+func TestConformancePluginMatchesNative(t *testing.T) {
+	dir := os.Getenv("INTERCOM_CONFORMANCE_DIR")
+	if dir == "" {
+		dir = filepath.Join("..", "..", "shared", "conformance", "intercom-2.10")
+	}
+	if _, err := os.Stat(dir); err != nil {
+		t.Skipf("no conformance cases: %v; set INTERCOM_CONFORMANCE_DIR to a directory of case files", err)
+	}
+	cases := loadCases(t, dir)
+	if len(cases) == 0 {
+		t.Skipf("%s holds no *.json case files", dir)
+	}
+	p := load(t, sharedRuntime(t), pluginWasm(t), PluginConfig{})
+	for _, c := range cases {
+		t.Run(c.file, func(t *testing.T) { compareWithNative(t, p, c) })
+	}
+}

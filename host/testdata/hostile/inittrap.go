@@ -1,0 +1,5 @@
+//go:build wasip1 && inittrap
+
+package main
+
+func init() { panic("hostile plugin fails during _initialize on purpose") }
