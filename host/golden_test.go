@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -39,6 +42,7 @@ var inlineCases = []exchangeCase{
 		Now:      1733337600,
 		Answers: []scriptAnswer{
 			{Method: "POST", Path: "/contacts/search", Status: 200, Body: json.RawMessage(`{"type":"list","data":[],"total_count":0}`)},
+			{Method: "POST", Path: "/companies", Status: 200, Body: json.RawMessage(`{"type":"company","id":"co-1","company_id":"acme","name":"Acme"}`)},
 		},
 	},
 	{
@@ -108,4 +112,70 @@ func TestConformancePluginMatchesNative(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.file, func(t *testing.T) { compareWithNative(t, p, c) })
 	}
+}
+
+// TestGoldenOverHTTP delivers every golden case through Deliverer and a
+// loopback server that replays the case's answers in order, and requires
+// the result native mapping.Exchange gets from the same answers. It shows
+// that the route check and the HTTP path change nothing for the requests
+// the mapping plans.
+func TestGoldenOverHTTP(t *testing.T) {
+	p := load(t, sharedRuntime(t), pluginWasm(t), PluginConfig{})
+	cases := append(loadCases(t, filepath.Join("..", "testdata", "golden")), inlineCases...)
+	for _, c := range cases {
+		t.Run(c.Name, func(t *testing.T) {
+			want, _, _ := runCase(c, mapping.NativeStep)
+
+			replay := &script{answers: c.Answers}
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				body, _ := io.ReadAll(r.Body)
+				a := replay.answer(mapping.Request{Method: r.Method, Path: r.URL.RequestURI(), Body: body})
+				if a.Status == 0 {
+					// A network failure: close the connection without an
+					// answer.
+					if hj, ok := w.(http.Hijacker); ok {
+						if conn, _, err := hj.Hijack(); err == nil {
+							conn.Close()
+							return
+						}
+					}
+				}
+				w.WriteHeader(a.Status)
+				w.Write(a.Body)
+			}))
+			defer srv.Close()
+
+			d := Deliverer{Plugin: p, Sender: &httpSender{base: srv.URL, token: testToken}}
+			got := d.Deliver(context.Background(), c.Event, c.Settings, c.Now)
+			if len(replay.mismatches) > 0 {
+				t.Errorf("requests over HTTP differ from the script: %v", replay.mismatches)
+			}
+			// An answer's error text reaches the message, and HTTP cannot
+			// carry it, so those messages differ by design.
+			sameText := got.Message == want.Message || hasErrorText(c.Answers)
+			if got.Outcome != want.Outcome || !sameText || got.Steps != want.Steps {
+				t.Errorf("over HTTP: %s %q in %d steps; native: %s %q in %d steps", got.Outcome, got.Message, got.Steps, want.Outcome, want.Message, want.Steps)
+			}
+			if len(got.Calls) != len(want.Calls) {
+				t.Fatalf("over HTTP %d calls, native %d", len(got.Calls), len(want.Calls))
+			}
+			for i := range want.Calls {
+				if !reflect.DeepEqual(got.Calls[i].Request, want.Calls[i].Request) {
+					t.Errorf("call %d over HTTP %+v, native %+v", i, got.Calls[i].Request, want.Calls[i].Request)
+				}
+				if got.Calls[i].Response.Status != want.Calls[i].Response.Status {
+					t.Errorf("call %d status over HTTP %d, native %d (%s)", i, got.Calls[i].Response.Status, want.Calls[i].Response.Status, got.Calls[i].Response.Error)
+				}
+			}
+		})
+	}
+}
+
+func hasErrorText(answers []scriptAnswer) bool {
+	for _, a := range answers {
+		if a.Error != "" {
+			return true
+		}
+	}
+	return false
 }

@@ -99,6 +99,13 @@ func (p *pool) removeLive() {
 	}
 }
 
+// liveCount returns the number of instances, idle or held.
+func (p *pool) liveCount() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.live
+}
+
 // close stops new instances, closes the idle ones and waits until those
 // held by callers are returned or ctx ends.
 func (p *pool) close(ctx context.Context) error {
