@@ -6,12 +6,11 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/tetratelabs/wazero"
 
 	"github.com/intercom-gateway/gateway/mapping"
 	"github.com/intercom-gateway/gateway/plugin/abi"
@@ -77,6 +76,16 @@ func benchPlugin(b *testing.B, protection Protection, cfg PluginConfig) *Plugin 
 	return load(b, v.(*Runtime), module, cfg)
 }
 
+// instanceYields returns the yields counted by the only instance of p.
+func instanceYields(b *testing.B, p *Plugin) uint64 {
+	in, err := p.pool.get(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer p.pool.put(in)
+	return in.yields
+}
+
 var protections = []Protection{ProtectionNone, ProtectionInterrupt, ProtectionCloseOnContextDone}
 
 // BenchmarkStep compares one step of the plugin with mapping.Step, one
@@ -97,12 +106,18 @@ func BenchmarkStep(b *testing.B) {
 				ctx := context.Background()
 				var out []byte
 				var err error
+				yields := instanceYields(b, p)
 				b.ReportAllocs()
+				steps := 0
 				for i := 0; b.Loop(); i++ {
 					out, err = p.Step(ctx, out[:0], inputs[i%len(inputs)])
 					if err != nil {
 						b.Fatal(err)
 					}
+					steps++
+				}
+				if prot == ProtectionInterrupt {
+					b.ReportMetric(float64(instanceYields(b, p)-yields)/float64(steps), "yields/step")
 				}
 			})
 		}
@@ -241,6 +256,7 @@ func BenchmarkInstantiate(b *testing.B) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
+	rssBefore := residentBytes()
 	instances := make([]*instance, n)
 	for i := range instances {
 		in, err := newInstance(ctx, p)
@@ -259,19 +275,29 @@ func BenchmarkInstantiate(b *testing.B) {
 	runtime.ReadMemStats(&after)
 	b.ReportMetric(float64(instances[0].memorySize())/(1<<20), "MiB-after-200-steps")
 	b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n/(1<<20), "MiB-host-heap/instance")
+	if rss := residentBytes(); rss > 0 && rssBefore > 0 {
+		b.ReportMetric(float64(rss-rssBefore)/n/(1<<20), "MiB-RSS/instance")
+	}
 	for _, in := range instances {
 		in.close()
 	}
 }
 
-// keep wazero imported for the compile benchmarks' documentation links.
-var _ = wazero.NewRuntimeConfigCompiler
-
-// benchEnv prints the environment once, for the benchmark record.
-func init() {
-	if os.Getenv("HOST_BENCH_ENV") != "" {
-		fmt.Println("GOMAXPROCS", runtime.GOMAXPROCS(0), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+// residentBytes returns the process's resident set size from
+// /proc/self/status, or 0 where that file does not exist.
+func residentBytes() int64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
 	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			var kib int64
+			fmt.Sscan(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), &kib)
+			return kib << 10
+		}
+	}
+	return 0
 }
 
 // BenchmarkRatio interleaves the native and the plugin step on the same
