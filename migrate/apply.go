@@ -49,9 +49,7 @@ func (r *Report) ApplyPlan() (create []*Attribute, skip []ApplyItem) {
 				create = append(create, a)
 				continue
 			}
-		case StatusRefusedName:
-			item.Message = "Intercom rejects the name: " + a.Reason
-		case StatusTypeConflict, StatusTypeDiffers, StatusArchived:
+		case StatusRefusedName, StatusTypeConflict, StatusTypeDiffers, StatusArchived:
 		default:
 			continue
 		}

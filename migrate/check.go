@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -151,7 +152,7 @@ func (run *eventRun) legacyFindings(label string, ev ingest.Event, res mapping.R
 		if strings.HasPrefix(path, "traits.") || strings.HasPrefix(path, "context.traits.") {
 			msg += ". The gateway sends this trait as a custom attribute, which fails unless defined, so remove it from the events"
 		}
-		run.legacy.add(KindLastRequestAt, "event key "+path, msg, label)
+		run.legacy.add(KindLastRequestAt, "event key "+strconv.Quote(path), msg, label)
 	}
 	if ev.Type == "group" {
 		run.nested.addEvent(label, modelCompany, []gjson.Result{root.Get("traits")}, nil, res.Calls)

@@ -86,3 +86,20 @@ func TestShortText(t *testing.T) {
 		}
 	}
 }
+
+func TestUpperFirst(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"the name contains", "The name contains"},
+		{"missing; set it", "Missing; set it"},
+		{"v1 selects API 1.4", "v1 selects API 1.4"},
+		{"apiKey is kept", "apiKey is kept"},
+		{"API 2.10 has", "API 2.10 has"},
+		{"élan", "Élan"},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		if got := upperFirst(tt.in); got != tt.want {
+			t.Errorf("upperFirst(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

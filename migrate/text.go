@@ -29,19 +29,19 @@ func WriteText(w io.Writer, r *Report) error {
 	if r.Apply != nil {
 		writeApply(&b, r.Apply)
 	}
-	writeSummary(&b, r)
+	writeSummary(&b, "Summary", r)
 	_, err := w.Write(b.Bytes())
 	return err
 }
 
-// WriteApplyText writes only the apply section and the summary, for a
-// command that printed the rest of the report before asking to apply.
+// WriteApplyText writes only the apply section and the summary after it,
+// for a command that printed the report before asking to apply.
 func WriteApplyText(w io.Writer, r *Report) error {
 	var b bytes.Buffer
 	if r.Apply != nil {
 		writeApply(&b, r.Apply)
 	}
-	writeSummary(&b, r)
+	writeSummary(&b, "Summary after apply", r)
 	_, err := w.Write(b.Bytes())
 	return err
 }
@@ -208,8 +208,8 @@ func writeApply(b *bytes.Buffer, a *ApplyReport) {
 	t.flush()
 }
 
-func writeSummary(b *bytes.Buffer, r *Report) {
-	heading(b, "Summary")
+func writeSummary(b *bytes.Buffer, title string, r *Report) {
+	heading(b, title)
 	writeWrapped(b, "  ", "  ", upperFirst(r.Summary.Verdict)+".")
 	fmt.Fprintf(b, "  Blocking problems: %d. Warnings: %d. Input errors: %d.\n", r.Summary.Blocking, r.Summary.Warnings, r.Summary.InputErrors)
 }
@@ -321,7 +321,7 @@ var kindLabels = map[string]string{
 	KindDryRunFailed:   "dry run failed",
 	KindSetting:        "rejected by the gateway",
 	KindNotSent:        "not sent",
-	KindLastRequestAt:  "asks to update the last request time",
+	KindLastRequestAt:  "no such field in API 2.10",
 	KindLastSeen:       "last seen time not sent",
 	KindUserCompany:    "company written separately",
 	KindUserCompanies:  "companies list not attached",
@@ -337,12 +337,20 @@ func kindLabel(kind string) string {
 	return strings.ReplaceAll(kind, "_", " ")
 }
 
-// upperFirst capitalises the first letter of a message printed as a
-// sentence of its own.
+// upperFirst capitalises a message printed as a sentence of its own. It
+// leaves a message alone whose first word is a name or a value, such as
+// "v1" or "apiKey", since capitals would change its meaning.
 func upperFirst(s string) string {
-	r, size := utf8.DecodeRuneInString(s)
-	if size == 0 || !unicode.IsLower(r) {
+	word, _, _ := strings.Cut(s, " ")
+	word = strings.TrimRight(word, ";:,.")
+	if word == "" {
 		return s
 	}
+	for _, r := range word {
+		if !unicode.IsLower(r) {
+			return s
+		}
+	}
+	r, size := utf8.DecodeRuneInString(s)
 	return string(unicode.ToUpper(r)) + s[size:]
 }
