@@ -17,7 +17,7 @@ const (
 	ResultSkipped = "skipped"
 )
 
-// ApplyReport is what Apply did, attribute by attribute.
+// ApplyReport is the record of Apply's results, one item per attribute.
 type ApplyReport struct {
 	Created int         `json:"created"`
 	Failed  int         `json:"failed"`
@@ -98,7 +98,7 @@ func createAttribute(ctx context.Context, client *intercom.Client, a *Attribute)
 	case err != nil:
 		item.Result, item.Message = ResultFailed, err.Error()
 	case resp.Status != http.StatusOK:
-		item.Result, item.Message = ResultFailed, fmt.Sprintf("Intercom answered %d: %s", resp.Status, intercomMessage(resp.Body))
+		item.Result, item.Message = ResultFailed, fmt.Sprintf("Intercom returned %d: %s", resp.Status, intercomMessage(resp.Body))
 	default:
 		item.Result = ResultCreated
 	}

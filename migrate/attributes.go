@@ -41,12 +41,12 @@ type Attribute struct {
 	// Integers and floats together make float. It is empty when every
 	// value was null or the types conflict.
 	Type string `json:"type"`
-	// Types counts the events per inferred type; "null" counts nulls.
+	// Types counts the events per inferred type, with "null" for nulls.
 	Types map[string]int `json:"types"`
 	// Events counts the events that write it.
 	Events int `json:"events"`
-	// Example is one value as compact JSON, shortened; a non-null one when
-	// any event sent one.
+	// Example is one value as compact JSON, shortened. It is a non-null
+	// value when any event sent one.
 	Example string `json:"example"`
 	// Examples lists up to three of the events that write it.
 	Examples []string `json:"examples"`
@@ -100,8 +100,8 @@ func (c *attributeCollector) record(key [2]string, label string, value gjson.Res
 	}
 	dataType, inferred := intercom.InferDataType([]byte(value.Raw))
 	if !inferred {
-		// The mapping sends null to clear an attribute; nested values
-		// never reach custom_attributes because they are flattened.
+		// The mapping sends null to clear an attribute. Nested values never
+		// reach custom_attributes because they are flattened.
 		dataType = "null"
 	}
 	a.Types[dataType]++

@@ -116,13 +116,14 @@ func TestAttributeCollector(t *testing.T) {
 	var c attributeCollector
 	c.addEvent("e1", []mapping.Call{
 		call("POST", "/contacts/search", `{"query":{"field":"external_id","operator":"=","value":"u"}}`),
-		call("POST", "/contacts", `{"external_id":"u","custom_attributes":{"a.b":1,"plan":"pro","gone":null}}`),
+		call("POST", "/contacts", `{"external_id":"u","custom_attributes":{"a.b":1,"plan":"pro","cleared":null}}`),
 		call("PUT", "/contacts/c1", `{"custom_attributes":{"plan":"ignored second write"}}`),
 		call("POST", "/companies", `{"company_id":"x","custom_attributes":{"plan_seats":3}}`),
 	})
 	c.addEvent("e2", []mapping.Call{
-		call("PUT", "/contacts/c1", `{"custom_attributes":{"a.b":"one","gone":true}}`),
+		call("PUT", "/contacts/c1", `{"custom_attributes":{"a.b":"one","cleared":true}}`),
 	})
+
 	got := map[string]*Attribute{}
 	for _, a := range c.list() {
 		got[a.Model+" "+a.Name] = a
@@ -130,6 +131,7 @@ func TestAttributeCollector(t *testing.T) {
 	if len(got) != 4 {
 		t.Fatalf("got %d attributes, want 4: %v", len(got), got)
 	}
+
 	ab := got["contact a.b"]
 	if ab.Events != 2 || ab.Type != "" || !ab.hasConflict() || ab.Types["integer"] != 1 || ab.Types["string"] != 1 {
 		t.Errorf("a.b = %+v, want a conflict of one integer and one string", ab)
@@ -138,13 +140,14 @@ func TestAttributeCollector(t *testing.T) {
 	if plan.Events != 1 || plan.Example != `"pro"` || plan.Type != "string" {
 		t.Errorf("plan = %+v, want one event with the first value", plan)
 	}
-	gone := got["contact gone"]
-	if gone.Type != "boolean" || gone.Example != "true" || gone.Types["null"] != 1 || gone.hasConflict() {
-		t.Errorf("gone = %+v, want boolean with a non-null example", gone)
+	cleared := got["contact cleared"]
+	if cleared.Type != "boolean" || cleared.Example != "true" || cleared.Types["null"] != 1 || cleared.hasConflict() {
+		t.Errorf("cleared = %+v, want boolean with a non-null example", cleared)
 	}
 	if company := got["company plan_seats"]; company == nil || company.Type != "integer" {
 		t.Errorf("company plan_seats = %+v", company)
 	}
+
 	list := c.list()
 	if list[0].Model != modelContact || list[len(list)-1].Model != modelCompany {
 		t.Errorf("contacts do not come first: %v", list)

@@ -30,20 +30,20 @@ type Options struct {
 	// Plugin is the mapping plugin delivery uses. Required.
 	Plugin *host.Plugin
 	// Workspace is the workspace to compare the attributes with, from
-	// FetchWorkspace; nil leaves their state unknown.
+	// FetchWorkspace. With nil, their state is unknown.
 	Workspace *Workspace
 	// Region is the region the check was given, or "". It fills a missing
 	// apiServer and must agree with a present one.
 	Region string
 	// Now is the time passed to the mapping for events without a
-	// timestamp; zero means time.Now.
+	// timestamp. Zero means time.Now.
 	Now time.Time
 }
 
 // Check reads the old settings and the sample events, runs every event
 // through the plugin against an in-memory workspace and returns the
 // report. The error is for input that cannot be read at all, such as a
-// settings file that is not JSON; a broken line of the events file is
+// settings file that is not JSON. A broken line of the events file is
 // reported in Report.Input.Errors instead.
 func Check(ctx context.Context, in Input, opts Options) (*Report, error) {
 	if opts.Plugin == nil {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -172,7 +173,7 @@ func TestCheckEventFindings(t *testing.T) {
 			t.Errorf("%s: examples %v, want %s", tt.key, got, tt.examples)
 		}
 	}
-	if _, ok := examples[KindLastSeen+" identify events"]; ok && contains(examples[KindLastSeen+" identify events"], "id-sam-1") {
+	if _, ok := examples[KindLastSeen+" identify events"]; ok && slices.Contains(examples[KindLastSeen+" identify events"], "id-sam-1") {
 		t.Error("id-sam-1 sends lastSeenAt but is reported without it")
 	}
 }
@@ -280,7 +281,7 @@ func TestCheckAgainstWorkspaceAndApply(t *testing.T) {
 		}
 	}
 
-	// Only the failed create remains a problem, and the check says so.
+	// Only the failed create remains a problem, and the report lists it.
 	if len(r.Problems) != 1 || r.Problems[0].Subject != `contact attribute "seats"` {
 		t.Errorf("problems after apply = %+v, want only seats", r.Problems)
 	}

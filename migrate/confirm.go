@@ -8,7 +8,7 @@ import (
 )
 
 // Confirm writes question and " [y/N] " to w and reads one line from r.
-// It returns true only for "y" or "yes", in any letter case; an empty
+// It returns true only for "y" or "yes", in any letter case. An empty
 // line or the end of input means no.
 func Confirm(r io.Reader, w io.Writer, question string) (bool, error) {
 	if _, err := fmt.Fprintf(w, "%s [y/N] ", question); err != nil {

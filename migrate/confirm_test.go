@@ -43,7 +43,7 @@ func TestIsTerminalDevNull(t *testing.T) {
 	}
 	defer f.Close()
 	// /dev/null is a character device but not a terminal; a check of the
-	// file mode alone would take it for one and wait for an answer.
+	// file mode alone would take it for one and block on a read.
 	if IsTerminal(f) {
 		t.Errorf("IsTerminal(%s) = true", os.DevNull)
 	}

@@ -91,7 +91,7 @@ func (w *dryRunWorkspace) search(body gjson.Result) mapping.Response {
 }
 
 // collectConditions walks a search query: a condition has a field and a
-// value; a group's value is a list of conditions.
+// value, and a group's value is a list of conditions.
 func collectConditions(q gjson.Result, externalIDs, emails map[string]bool, depth int) {
 	if depth > 8 {
 		return
@@ -172,7 +172,7 @@ func (w *dryRunWorkspace) newID(kind string) string {
 func jsonResponse(status int, v any) mapping.Response {
 	body, err := json.Marshal(v)
 	if err != nil {
-		return errorResponse(500, "server_error", "the dry run could not encode its answer: "+err.Error())
+		return errorResponse(500, "server_error", "the dry run could not encode its response: "+err.Error())
 	}
 	return mapping.Response{Status: status, Body: body}
 }

@@ -55,12 +55,12 @@ type EventsFile struct {
 //
 // A broken NDJSON line becomes an InputError with its line number and the
 // other lines are still read. The error is for a file that cannot be read
-// at all: empty, too large, or a JSON array or batch that is not valid
-// JSON, since its events cannot be told apart.
+// at all: empty, too large, without any event, or a JSON array or batch
+// that is not valid JSON, since its events cannot be separated.
 func ParseEvents(data []byte) (EventsFile, error) {
 	f, err := parseEventsFile(data)
 	if err == nil && len(f.Events) == 0 && len(f.Errors) == 0 {
-		err = fmt.Errorf("the events file (%s) holds no event; give a sample of real events", f.Format)
+		err = fmt.Errorf("the events file (%s) contains no event; give a sample of real events", f.Format)
 	}
 	return f, err
 }
@@ -142,7 +142,7 @@ func parseNDJSON(data []byte) (EventsFile, error) {
 }
 
 // addArray adds the elements of the JSON array at data[offset:].
-// lineBase is added to line numbers, for an array inside an NDJSON line;
+// lineBase is added to line numbers, for an array inside an NDJSON line.
 // prefix starts the label of an element without a messageId.
 func (f *EventsFile) addArray(data []byte, offset, lineBase int, prefix string) error {
 	dec := json.NewDecoder(bytes.NewReader(data[offset:]))
@@ -160,7 +160,7 @@ func (f *EventsFile) addArray(data []byte, offset, lineBase int, prefix string) 
 	return nil
 }
 
-// addEvent records one event; its label is its messageId when it has one.
+// addEvent records one event, labelled by its messageId when it has one.
 func (f *EventsFile) addEvent(raw []byte, line int, fallback string) {
 	label := fallback
 	if id := gjson.GetBytes(raw, "messageId"); id.Type == gjson.String && id.Str != "" {

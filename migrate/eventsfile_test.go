@@ -123,8 +123,8 @@ func TestParseEventsErrors(t *testing.T) {
 		{"broken array", "[\n {\"type\":\"identify\"},\n {\"type\":\n]", "line 4"},
 		{"batch not a list", `{"batch": {"type":"identify"}}`, "batch is object"},
 		{"no line is JSON", "a\nb\n", "no line"},
-		{"empty array", " [ ] ", "holds no event"},
-		{"empty batches", "{\"batch\":[]}\n{\"batch\":[]}\n", "holds no event"},
+		{"empty array", " [ ] ", "contains no event"},
+		{"empty batches", "{\"batch\":[]}\n{\"batch\":[]}\n", "contains no event"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -8,9 +8,9 @@ type Finding struct {
 	// Subject names what the finding is about, such as
 	// `contact attribute "user.email"` or "identify events".
 	Subject string `json:"subject"`
-	// Message says what happens under API 2.10 and what to do.
+	// Message explains what happens under API 2.10 and what to do.
 	Message string `json:"message"`
-	// Count is the number of sample events that show it; 0 when the
+	// Count is the number of sample events that show it, or 0 when the
 	// finding is about the settings or the workspace.
 	Count int `json:"count,omitempty"`
 	// Examples lists up to maxExamples of those events, by messageId or,
@@ -81,7 +81,7 @@ type findingSet struct {
 	index map[[3]string]*Finding
 }
 
-// add counts one event for the finding; label identifies the event.
+// add counts one event, identified by label, for the finding.
 func (s *findingSet) add(kind, subject, message, label string) {
 	if s.index == nil {
 		s.index = map[[3]string]*Finding{}

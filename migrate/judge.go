@@ -2,6 +2,7 @@ package migrate
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -45,7 +46,7 @@ func judgeOne(a *Attribute, ws *Workspace, sampleModels []string) (status, reaso
 			return StatusRefusedName, fmt.Sprintf("the workspace already has %q as a %s attribute, and Intercom rejects the same name in %s data", a.Name, other, modelData(a.Model)), ""
 		}
 	}
-	if a.Model == modelCompany && contains(sampleModels, modelContact) && !definedIn(ws, modelCompany, a.Name) && !definedIn(ws, modelContact, a.Name) {
+	if a.Model == modelCompany && slices.Contains(sampleModels, modelContact) && !definedIn(ws, modelCompany, a.Name) && !definedIn(ws, modelContact, a.Name) {
 		return StatusRefusedName, fmt.Sprintf("the events also write %q on contacts, and Intercom rejects a company attribute with the name of a contact attribute; rename one of the traits", a.Name), ""
 	}
 	if a.hasConflict() {
@@ -161,15 +162,6 @@ func definedIn(ws *Workspace, model, name string) bool {
 	}
 	a, ok := ws.lookup(model, name)
 	return ok && a.Custom
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 func plural(n int, noun string) string {

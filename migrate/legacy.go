@@ -14,7 +14,7 @@ import (
 // request time to now. API 2.10 has no such field.
 var legacyKeys = map[string]bool{"update_last_request_at": true, "updateLastRequestAt": true}
 
-// maxWalkDepth bounds the walk of an event; the ingestion API rejects
+// maxWalkDepth bounds the walk of an event. The ingestion API rejects
 // events nested deeper than mapping.MaxNestingDepth.
 const maxWalkDepth = mapping.MaxNestingDepth
 
@@ -69,7 +69,7 @@ type nestedCollector struct {
 }
 
 // addEvent records the nested traits of one event. sections are the
-// event's trait objects (traits and context.traits for an identify);
+// event's trait objects (traits and context.traits for an identify), and
 // skip names traits that are handled elsewhere. The 2.10 names come from
 // the planned writes: the attributes that start with the trait's name and
 // "_".
@@ -160,8 +160,8 @@ func writtenNames(calls []mapping.Call, model string) []string {
 	return names
 }
 
-// nonEmptyContainer reports whether v is an object or array with members;
-// the mapping drops empty ones.
+// nonEmptyContainer reports whether v is an object or array with members,
+// since the mapping drops empty ones.
 func nonEmptyContainer(v gjson.Result) bool {
 	if !v.IsObject() && !v.IsArray() {
 		return false

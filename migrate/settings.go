@@ -30,7 +30,7 @@ const hiddenValue = "(not shown)"
 
 // SettingChange is one setting of the old destination and what becomes of
 // it. Old and New are display text: compact JSON, shortened, or a
-// placeholder for secrets; empty when the setting is absent.
+// placeholder for secrets, and empty when the setting is absent.
 type SettingChange struct {
 	Setting string `json:"setting"`
 	Old     string `json:"old,omitempty"`
@@ -54,7 +54,7 @@ type SettingsPlan struct {
 	UpdateLastRequestAt bool `json:"-"`
 }
 
-// Setting names the gateway reads; see mapping.ParseSettings.
+// Setting names the gateway reads, as mapping.ParseSettings does.
 const (
 	settingAPIKey          = "apiKey"
 	settingAPIServer       = "apiServer"
@@ -81,7 +81,7 @@ var droppedSettings = map[string]string{
 }
 
 // MigrateSettings turns the old destination settings into gateway
-// settings. region is the -region of the check ("" when not given); it
+// settings. region is the -region of the check, or "" when not given. It
 // fills a missing apiServer and must agree with a present one.
 //
 // Each known setting is validated with mapping.ParseSettings, the check
@@ -115,7 +115,7 @@ func MigrateSettings(old OldSettings, region string) SettingsPlan {
 	if _, ok := old.Config[settingAPIVersion]; !ok {
 		plan.New[settingAPIVersion] = json.RawMessage(`"latest"`)
 		plan.add(SettingChange{Setting: settingAPIVersion, New: `"latest"`, Action: ActionAdded,
-			Reason: "Intercom API 2.10, the gateway's default, written out so the config says which API it speaks"})
+			Reason: "Intercom API 2.10, the gateway's default, written out so the config shows which API it uses"})
 	}
 	if _, ok := old.Config[settingAPIServer]; !ok {
 		plan.addMissingRegion(region)
@@ -184,7 +184,7 @@ func (p *SettingsPlan) addMissingRegion(region string) {
 }
 
 // migrateValidated keeps sendAnonymousId or customAttributePolicy when the
-// gateway accepts it; a boolean written as a string becomes a boolean.
+// gateway accepts it. A boolean written as a string becomes a boolean.
 func (p *SettingsPlan) migrateValidated(key string, raw json.RawMessage) {
 	old := displayValue(key, raw)
 	if _, err := validateSetting(key, raw); err != nil {

@@ -25,7 +25,7 @@ const maxSettingsBytes = 1 << 20
 type OldSettings struct {
 	// Format is SettingsFormatExport or SettingsFormatConfig.
 	Format string
-	// DestinationID and DestinationName come from an export; both are
+	// DestinationID and DestinationName come from an export. Both are
 	// empty for a bare config object.
 	DestinationID   string
 	DestinationName string
@@ -139,7 +139,7 @@ func parseSettingsObject(data []byte) (OldSettings, error) {
 }
 
 // definitionName reads destinationDefinition.name, which is "INTERCOM" for
-// an Intercom destination; displayName is the fallback.
+// an Intercom destination, with displayName as the fallback.
 func definitionName(raw json.RawMessage) string {
 	var def struct {
 		Name        json.RawMessage `json:"name"`

@@ -4,6 +4,6 @@ package migrate
 
 import "os"
 
-// IsTerminal reports false on this platform, where the check cannot tell a
-// terminal apart; a prompt then needs -yes.
+// IsTerminal reports false on this platform, where the check cannot
+// detect a terminal, so a prompt needs -yes.
 func IsTerminal(*os.File) bool { return false }

@@ -282,7 +282,7 @@ func writeWrapped(b *bytes.Buffer, prefix, indent, text string) {
 	}
 }
 
-// wrap splits text into lines of at most width runes at spaces; a word
+// wrap splits text into lines of at most width runes at spaces. A word
 // longer than width gets a line of its own.
 func wrap(text string, width int) []string {
 	var lines []string

@@ -43,13 +43,13 @@ func FetchWorkspace(ctx context.Context, client *intercom.Client) (*Workspace, e
 			return nil, fmt.Errorf("list the workspace's %s data attributes (GET %s on %s): %w", model, path, client.BaseURL(), err)
 		}
 		if resp.Status != http.StatusOK {
-			return nil, fmt.Errorf("list the workspace's %s data attributes (GET %s on %s): Intercom answered %d %s; check the token and the region", model, path, client.BaseURL(), resp.Status, intercomMessage(resp.Body))
+			return nil, fmt.Errorf("list the workspace's %s data attributes (GET %s on %s): Intercom returned %d %s; check the token and the region", model, path, client.BaseURL(), resp.Status, intercomMessage(resp.Body))
 		}
 		var list struct {
 			Data []WorkspaceAttribute `json:"data"`
 		}
 		if err := json.Unmarshal(resp.Body, &list); err != nil {
-			return nil, fmt.Errorf("list the workspace's %s data attributes (GET %s on %s): the answer is not a data attribute list: %w", model, path, client.BaseURL(), err)
+			return nil, fmt.Errorf("list the workspace's %s data attributes (GET %s on %s): the response is not a data attribute list: %w", model, path, client.BaseURL(), err)
 		}
 		byName := map[string]WorkspaceAttribute{}
 		for _, a := range list.Data {

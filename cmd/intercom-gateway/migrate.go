@@ -16,8 +16,8 @@ import (
 	"github.com/intercom-gateway/gateway/migrate"
 )
 
-// migrateStdin and stdinIsTerminal are the confirmation prompt's input;
-// tests replace them.
+// migrateStdin and stdinIsTerminal are the confirmation prompt's input,
+// which tests replace.
 var (
 	migrateStdin    io.Reader = os.Stdin
 	stdinIsTerminal           = func() bool { return migrate.IsTerminal(os.Stdin) }
@@ -63,7 +63,7 @@ func runMigrateCheck(ctx context.Context, args []string, stdout, stderr io.Write
 	fs.StringVar(&f.pluginPath, "plugin", config.DefaultPlugin, "mapping plugin file (build it with make plugin)")
 	fs.StringVar(&f.cacheDir, "cache-dir", "", "directory for the compiled plugin cache; empty compiles the plugin each run")
 	fs.StringVar(&f.baseURL, "base-url", "", "API root of the workspace to compare with, such as a simulator's http://127.0.0.1:9090; needs -token-env")
-	fs.StringVar(&f.tokenEnv, "token-env", "", "name of the environment variable that holds the workspace's access token; without it the attributes are not compared")
+	fs.StringVar(&f.tokenEnv, "token-env", "", "name of the environment variable that contains the workspace's access token; without it the attributes are not compared")
 	fs.StringVar(&f.region, "region", "", "region of the workspace: standard (or us), eu or au; also fills a missing apiServer")
 	fs.BoolVar(&f.asJSON, "json", false, "print the report as JSON instead of text")
 	fs.BoolVar(&f.apply, "apply", false, "create the missing custom attributes in the workspace (POST /data_attributes) after a confirmation")
@@ -120,7 +120,7 @@ func (f *migrateFlags) validate(rest []string) error {
 		}
 	}
 	if f.baseURL != "" && f.tokenEnv == "" {
-		return usagef("-base-url needs -token-env: the name of an environment variable that holds the workspace's access token")
+		return usagef("-base-url needs -token-env: the name of an environment variable that contains the workspace's access token")
 	}
 	if f.tokenEnv != "" && !envName.MatchString(f.tokenEnv) {
 		// The value is not echoed: it may be a token given by mistake.
@@ -204,9 +204,10 @@ func loadMigratePlugin(ctx context.Context, path, cacheDir string, log *slog.Log
 	return plugin, closeAll, nil
 }
 
-// writeReport prints the report and, with -apply, asks, creates the
-// attributes and prints what happened. Text output shows the report before
-// the question; JSON output is written once, at the end.
+// writeReport prints the report and, with -apply, prompts for
+// confirmation, creates the attributes and prints the results. Text output
+// shows the report before the prompt, and JSON output is written once, at
+// the end.
 func (f *migrateFlags) writeReport(ctx context.Context, client *intercom.Client, report *migrate.Report, stdout, stderr io.Writer) error {
 	if !f.apply {
 		return printReport(stdout, report, f.asJSON)

@@ -73,7 +73,8 @@ var sampleSeeds = []sim.DataAttributeSeed{
 	{Model: "company", Name: "industry_segment", DataType: "string"},
 }
 
-// guideSeeds are the attributes the migration guide says to create.
+// guideSeeds define the custom attributes of the migration guide's
+// example identify.
 var guideSeeds = []sim.DataAttributeSeed{
 	{Model: "contact", Name: "address_city", DataType: "string"},
 	{Model: "contact", Name: "address_state", DataType: "string"},
@@ -471,7 +472,7 @@ func deliverThroughGateway(t *testing.T, simURL string, settings json.RawMessage
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("the gateway answered %d to the batch", resp.StatusCode)
+		t.Fatalf("the gateway returned %d for the batch", resp.StatusCode)
 	}
 	return rec.wait(t, len(events))
 }
