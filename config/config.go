@@ -9,6 +9,8 @@
 package config
 
 import (
+	"crypto/ed25519"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -46,6 +48,8 @@ type Config struct {
 	AdminTokenEnv string `json:"adminTokenEnv"`
 	// AdminToken is the resolved admin token. It is never serialized.
 	AdminToken string `json:"-"`
+	// Plugins sets how plugin modules are verified and replaced.
+	Plugins Plugins `json:"plugins"`
 	// Destinations are the Intercom workspaces events go to.
 	Destinations []Destination `json:"destinations"`
 }
@@ -70,6 +74,44 @@ type Destination struct {
 	Token string `json:"-"`
 	// Parsed holds the validated settings.
 	Parsed mapping.Settings `json:"-"`
+}
+
+// Plugins sets how a plugin module is verified before it takes traffic,
+// at start and on every swap, and when a new one is rolled back.
+type Plugins struct {
+	// PublicKeyFile holds the base64 ed25519 public key whose signature
+	// (the module file's ".sig" companion, base64) a module must carry.
+	PublicKeyFile string `json:"publicKeyFile"`
+	// PublicKey is the same key given inline.
+	PublicKey string `json:"publicKey"`
+	// SHA256 pins module hashes (hex) that are accepted without a signature.
+	SHA256 []string `json:"sha256"`
+	// AllowUnsigned accepts modules with neither a valid signature nor a
+	// pinned hash. Off by default.
+	AllowUnsigned bool `json:"allowUnsigned"`
+	// SelfTestDir is a folder of golden cases run through a new plugin
+	// before a swap, besides the built-in cases.
+	SelfTestDir string `json:"selfTestDir"`
+	// Watch polls the plugin file at this interval and swaps in a changed
+	// module; 0 turns watching off.
+	Watch Duration `json:"watch"`
+	// AutoRollback returns to the previous plugin when a new one fails too
+	// often soon after a swap.
+	AutoRollback AutoRollback `json:"autoRollback"`
+	// PublicKeyBytes is the resolved public key. It is never serialized.
+	PublicKeyBytes []byte `json:"-"`
+}
+
+// AutoRollback sets when a newly swapped plugin is rolled back.
+type AutoRollback struct {
+	// Window is how long after a swap the error rate is watched; default
+	// 5m, and a negative value turns automatic rollback off.
+	Window Duration `json:"window"`
+	// MinEvents is the deliveries needed before the rate counts; default 20.
+	MinEvents int `json:"minEvents"`
+	// MaxErrorRate is the failed share of deliveries (0 to 1) above which
+	// the plugin is rolled back; default 0.5.
+	MaxErrorRate float64 `json:"maxErrorRate"`
 }
 
 // Retry sets the retry budget of events whose outcome is "retrying": an
@@ -187,6 +229,9 @@ func Parse(data []byte, lookupEnv func(string) (string, bool)) (*Config, error) 
 		}
 		cfg.AdminToken = strings.TrimSpace(v)
 	}
+	if err := cfg.Plugins.resolve(); err != nil {
+		return nil, fmt.Errorf("plugins: %w", err)
+	}
 	if len(cfg.Destinations) == 0 {
 		return nil, fmt.Errorf("no destinations; add one with a name, writeKeys and apiKeyEnv")
 	}
@@ -289,4 +334,43 @@ func (c *Config) Lookup(writeKey string) (*Destination, bool) {
 		}
 	}
 	return nil, false
+}
+
+func (p *Plugins) resolve() error {
+	key := strings.TrimSpace(p.PublicKey)
+	if p.PublicKeyFile != "" {
+		data, err := os.ReadFile(p.PublicKeyFile)
+		if err != nil {
+			return fmt.Errorf("read publicKeyFile: %w", err)
+		}
+		key = strings.TrimSpace(string(data))
+	}
+	if key != "" {
+		raw, err := base64.StdEncoding.DecodeString(key)
+		if err != nil || len(raw) != ed25519.PublicKeySize {
+			return fmt.Errorf("the public key is not a base64 ed25519 key of %d bytes; create one with intercom-gateway plugin keygen", ed25519.PublicKeySize)
+		}
+		p.PublicKeyBytes = raw
+	}
+	for _, h := range p.SHA256 {
+		if len(h) != 64 || strings.Trim(strings.ToLower(h), "0123456789abcdef") != "" {
+			return fmt.Errorf("sha256 %q is not 64 hex digits", h)
+		}
+	}
+	if p.AutoRollback.Window.Duration == 0 {
+		p.AutoRollback.Window.Duration = 5 * time.Minute
+	}
+	if p.AutoRollback.MinEvents == 0 {
+		p.AutoRollback.MinEvents = 20
+	}
+	if p.AutoRollback.MaxErrorRate == 0 {
+		p.AutoRollback.MaxErrorRate = 0.5
+	}
+	if p.AutoRollback.MaxErrorRate < 0 || p.AutoRollback.MaxErrorRate > 1 {
+		return fmt.Errorf("autoRollback.maxErrorRate is %g; set it between 0 and 1", p.AutoRollback.MaxErrorRate)
+	}
+	if p.Watch.Duration < 0 {
+		return fmt.Errorf("watch is %s; set a positive interval or leave it out", p.Watch)
+	}
+	return nil
 }

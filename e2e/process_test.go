@@ -87,6 +87,7 @@ func (c processConfig) write(t testing.TB) string {
 	}
 	text := fmt.Sprintf(`listen: %s
 plugin: %s
+plugins: {publicKeyFile: %s}
 cacheDir: %s
 dataDir: %s
 workers: %d
@@ -98,7 +99,7 @@ destinations:
     apiKeyEnv: E2E_INTERCOM_TOKEN
     baseURL: %s
     settings: %s
-`, c.addr, plugintest.Path(t), plugintest.CacheDir(t), filepath.Join(c.dir, "data"), c.workers, c.simURL, c.settings)
+`, c.addr, plugintest.Path(t), plugintest.PublicKeyFile(t), plugintest.CacheDir(t), filepath.Join(c.dir, "data"), c.workers, c.simURL, c.settings)
 	path := filepath.Join(c.dir, "gateway.yaml")
 	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 		t.Fatal(err)

@@ -3,6 +3,8 @@ package gateway
 import (
 	"crypto/subtle"
 	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -21,6 +23,62 @@ func (g *Gateway) adminRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /admin/deadletters/replay", g.admin(g.adminReplay))
 	mux.HandleFunc("POST /admin/destinations/{name}/pause", g.admin(g.adminPause))
 	mux.HandleFunc("POST /admin/destinations/{name}/resume", g.admin(g.adminResume))
+	mux.HandleFunc("GET /admin/plugin", g.admin(g.adminPlugin))
+	mux.HandleFunc("PUT /admin/plugin", g.admin(g.adminSwap))
+	mux.HandleFunc("POST /admin/plugin/rollback", g.admin(g.adminRollback))
+}
+
+func (g *Gateway) adminPlugin(w http.ResponseWriter, _ *http.Request) {
+	body := map[string]any{"current": g.current.Load().status(), "swaps": g.SwapHistory()}
+	g.swapMu.Lock()
+	if g.previous != nil {
+		body["previous"] = g.previous.status()
+	}
+	g.swapMu.Unlock()
+	writeJSON(w, http.StatusOK, body)
+}
+
+// maxModuleBytes bounds an uploaded plugin module.
+const maxModuleBytes = 64 << 20
+
+// adminSwap takes the module bytes as the body, its base64 signature in
+// X-Plugin-Signature or its expected hash in X-Plugin-SHA256, and
+// acceptDifferences=true to swap despite self-test differences.
+func (g *Gateway) adminSwap(w http.ResponseWriter, r *http.Request) {
+	module, err := io.ReadAll(io.LimitReader(r.Body, maxModuleBytes+1))
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "reading the module failed: " + err.Error()})
+		return
+	}
+	if len(module) > maxModuleBytes {
+		writeJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"error": fmt.Sprintf("the module is larger than %d bytes", maxModuleBytes)})
+		return
+	}
+	who := r.Header.Get("X-Requested-By")
+	if who == "" {
+		who = "admin API"
+	}
+	report, err := g.Swap(r.Context(), SwapRequest{
+		Module:            module,
+		Signature:         r.Header.Get("X-Plugin-Signature"),
+		SHA256:            r.Header.Get("X-Plugin-SHA256"),
+		AcceptDifferences: r.URL.Query().Get("acceptDifferences") == "true",
+		RequestedBy:       who + " from " + r.RemoteAddr,
+	})
+	status := http.StatusOK
+	if err != nil {
+		status = http.StatusConflict
+	}
+	writeJSON(w, status, report)
+}
+
+func (g *Gateway) adminRollback(w http.ResponseWriter, r *http.Request) {
+	report, err := g.Rollback(r.Context(), "rollback through the admin API from "+r.RemoteAddr)
+	status := http.StatusOK
+	if err != nil {
+		status = http.StatusConflict
+	}
+	writeJSON(w, status, report)
 }
 
 func (g *Gateway) admin(h http.HandlerFunc) http.HandlerFunc {

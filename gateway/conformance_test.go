@@ -119,8 +119,9 @@ func runCaseThroughGateway(t *testing.T, c conformance.Case) string {
 
 	settings := withoutAPIKey(c.Settings)
 	cfg, err := config.Parse([]byte(fmt.Sprintf(`{"plugin":%q,"cacheDir":%q,"dataDir":%q,"workers":1,"retry":{"maxAttempts":1},
+		"plugins":{"publicKeyFile":%q},
 		"destinations":[{"name":"conformance","writeKeys":["wk"],"apiKey":"tok","baseURL":%q,"settings":%s}]}`,
-		plugintest.Path(t), plugintest.CacheDir(t), t.TempDir(), server.URL, settings)),
+		plugintest.Path(t), plugintest.CacheDir(t), t.TempDir(), plugintest.PublicKeyFile(t), server.URL, settings)),
 		func(string) (string, bool) { return "", false })
 	if err != nil {
 		return "config: " + err.Error()

@@ -43,12 +43,23 @@ func (g *Gateway) Deliver(ctx context.Context, e ingest.Event) mapping.Result {
 	if !e.Sent() {
 		return mapping.Result{Outcome: mapping.OutcomeDelivered, Message: "event type " + e.Type + " is accepted but not sent to Intercom"}
 	}
-	return d.deliver(ctx, e.Body)
+	gen := g.acquire()
+	defer g.release(gen)
+	return d.deliver(ctx, gen, e.Body)
+}
+
+// deliverOn delivers a queued event on a given plugin generation.
+func (g *Gateway) deliverOn(ctx context.Context, gen *generation, e ingest.Event) mapping.Result {
+	d, ok := g.dests[e.Destination]
+	if !ok {
+		return mapping.Result{Outcome: mapping.OutcomeConfiguration, Message: "no destination named " + e.Destination + " in the configuration; the event waits until one is configured"}
+	}
+	return d.deliver(ctx, gen, e.Body)
 }
 
 // deliver runs one event through the plugin and this destination's client.
 // Notes from the client's attribute policy become warnings of the result.
-func (d *destination) deliver(ctx context.Context, body []byte) mapping.Result {
+func (d *destination) deliver(ctx context.Context, gen *generation, body []byte) mapping.Result {
 	g := d.gateway
 	var mu sync.Mutex
 	var notes []string
@@ -79,7 +90,7 @@ func (d *destination) deliver(ctx context.Context, body []byte) mapping.Result {
 		mu.Unlock()
 		return mapping.Response{Status: resp.Status, Body: resp.Body}, nil
 	})
-	deliverer := host.Deliverer{Plugin: g.plugin, Sender: sender, Secrets: [][]byte{[]byte(d.cfg.Token)}, Logger: g.log}
+	deliverer := host.Deliverer{Plugin: gen.plugin, Sender: sender, Secrets: [][]byte{[]byte(d.cfg.Token)}, Logger: g.log}
 	start := time.Now()
 	res := deliverer.Deliver(ctx, body, d.cfg.Settings, g.opts.Now().Unix())
 	g.metrics.deliverySec.WithLabelValues(string(res.Outcome)).Observe(time.Since(start).Seconds())

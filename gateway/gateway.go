@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -37,16 +39,23 @@ type Options struct {
 
 // Gateway is a running delivery pipeline.
 type Gateway struct {
-	cfg      *config.Config
-	opts     Options
-	log      *slog.Logger
-	runtime  *host.Runtime
-	plugin   *host.Plugin
-	dests    map[string]*destination
-	store    *queue.Store
-	metrics  *Metrics
-	ingest   *ingest.Handler
-	loadedAt time.Time
+	cfg     *config.Config
+	opts    Options
+	log     *slog.Logger
+	runtime *host.Runtime
+	dests   map[string]*destination
+	store   *queue.Store
+	metrics *Metrics
+	ingest  *ingest.Handler
+
+	// current is the plugin new events run on; previous is the one before
+	// the last swap, kept for rollback.
+	current  atomic.Pointer[generation]
+	previous *generation
+	swapMu   sync.Mutex
+	vectors  []vector
+	swapMu2  sync.Mutex
+	swaps    []SwapReport
 }
 
 // New loads the plugin and prepares one Intercom client per destination.
@@ -66,18 +75,30 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Gateway, error
 	if err != nil {
 		return nil, fmt.Errorf("read plugin %s: %w; build it with make plugin", cfg.Plugin, err)
 	}
+	signature, _ := os.ReadFile(cfg.Plugin + ".sig")
+	if err := g.verify(module, string(signature), ""); err != nil {
+		return nil, fmt.Errorf("plugin %s: %w", cfg.Plugin, err)
+	}
+	g.vectors = builtinVectors()
+	if cfg.Plugins.SelfTestDir != "" {
+		extra, err := loadVectors(cfg.Plugins.SelfTestDir)
+		if err != nil {
+			return nil, fmt.Errorf("plugins.selfTestDir: %w", err)
+		}
+		g.vectors = append(g.vectors, extra...)
+	}
 	g.runtime, err = host.NewRuntime(ctx, host.RuntimeConfig{CacheDir: cfg.CacheDir, Logger: g.log})
 	if err != nil {
 		return nil, err
 	}
-	g.plugin, err = g.runtime.Load(ctx, module, host.PluginConfig{})
+	gen, err := g.loadGeneration(ctx, module, "startup")
 	if err != nil {
 		_ = g.runtime.Close(ctx)
 		return nil, fmt.Errorf("load plugin %s: %w", cfg.Plugin, err)
 	}
-	g.loadedAt = opts.Now()
-	info := g.plugin.Info()
-	g.log.Info("plugin loaded", "file", cfg.Plugin, "name", info.Name, "version", info.Version, "sha256", info.SHA256)
+	g.current.Store(gen)
+	g.metrics.setPlugin(gen.info)
+	g.log.Info("plugin loaded", "file", cfg.Plugin, "name", gen.info.Name, "version", gen.info.Version, "sha256", gen.info.SHA256)
 
 	for i := range cfg.Destinations {
 		d, err := g.newDestination(&cfg.Destinations[i])
@@ -148,15 +169,9 @@ func (g *Gateway) Handler() http.Handler {
 }
 
 func (g *Gateway) healthz(w http.ResponseWriter, _ *http.Request) {
-	info := g.plugin.Info()
 	body := map[string]any{
-		"status": "ok",
-		"plugin": map[string]any{
-			"name":      info.Name,
-			"version":   info.Version,
-			"sha256":    info.SHA256,
-			"loaded_at": g.loadedAt.UTC().Format(time.RFC3339),
-		},
+		"status":       "ok",
+		"plugin":       g.current.Load().status(),
 		"destinations": len(g.dests),
 	}
 	if st, err := g.store.Stats(); err == nil {
@@ -172,8 +187,8 @@ func (g *Gateway) healthz(w http.ResponseWriter, _ *http.Request) {
 // Metrics returns the gateway's metrics.
 func (g *Gateway) Metrics() *Metrics { return g.metrics }
 
-// PluginInfo describes the plugin in use.
-func (g *Gateway) PluginInfo() host.Info { return g.plugin.Info() }
+// Plugin describes the plugin new events run on.
+func (g *Gateway) Plugin() PluginStatus { return g.current.Load().status() }
 
 // Close stops the plugin and the runtime. Call it after Run returned.
 func (g *Gateway) Close(ctx context.Context) {
@@ -182,8 +197,8 @@ func (g *Gateway) Close(ctx context.Context) {
 			g.log.Warn("event store close failed", "error", err)
 		}
 	}
-	if g.plugin != nil {
-		if err := g.plugin.Close(ctx); err != nil {
+	if gen := g.current.Load(); gen != nil {
+		if err := gen.plugin.Close(ctx); err != nil {
 			g.log.Warn("plugin close failed", "error", err)
 		}
 	}

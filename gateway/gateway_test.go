@@ -50,9 +50,9 @@ func startStack(t *testing.T, settings string, simOpts sim.Options) *stack {
 	t.Cleanup(simServer.Close)
 
 	cfg, err := config.Parse([]byte(fmt.Sprintf(`{"plugin":%q,"cacheDir":%q,"dataDir":%q,"workers":4,
-		"retry":{"maxAttempts":3,"baseDelay":"10ms","maxDelay":"50ms"},
+		"retry":{"maxAttempts":3,"baseDelay":"10ms","maxDelay":"50ms"},"plugins":{"publicKeyFile":%q},
 		"destinations":[{"name":"test","writeKeys":[%q],"apiKey":"tok_test","baseURL":%q,"settings":%s}]}`,
-		plugintest.Path(t), plugintest.CacheDir(t), t.TempDir(), writeKey, simServer.URL, settings)),
+		plugintest.Path(t), plugintest.CacheDir(t), t.TempDir(), plugintest.PublicKeyFile(t), writeKey, simServer.URL, settings)),
 		func(string) (string, bool) { return "", false })
 	if err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/intercom-gateway/gateway/host"
 	"github.com/intercom-gateway/gateway/intercom"
 )
 
@@ -21,6 +22,8 @@ type Metrics struct {
 	stepSeconds prometheus.Histogram
 	deliverySec *prometheus.HistogramVec
 	queueDepth  prometheus.GaugeFunc
+	pluginInfo  *prometheus.GaugeVec
+	swaps       *prometheus.CounterVec
 }
 
 func newMetrics(depth func() float64) *Metrics {
@@ -63,7 +66,15 @@ func newMetrics(depth func() float64) *Metrics {
 		Name: "gateway_queue_depth",
 		Help: "Events waiting for delivery, in-flight ones included.",
 	}, depth)
-	m.registry.MustRegister(m.events, m.ingested, m.calls, m.retries, m.rateWaits, m.rateWaitSec,
+	m.pluginInfo = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "gateway_plugin_info",
+		Help: "The plugin new events run on: 1 for its name, version and sha256.",
+	}, []string{"name", "version", "sha256"})
+	m.swaps = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "gateway_plugin_swaps_total",
+		Help: "Plugin swaps and rollbacks, by result (swapped, refused, unchanged).",
+	}, []string{"result"})
+	m.registry.MustRegister(m.pluginInfo, m.swaps, m.events, m.ingested, m.calls, m.retries, m.rateWaits, m.rateWaitSec,
 		m.stepSeconds, m.deliverySec, m.queueDepth,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
@@ -93,3 +104,9 @@ func (o observer) RateLimitWait(e intercom.WaitEvent) {
 func (o observer) Attributes(intercom.AttributeEvent) {}
 
 func (m *Metrics) observeStep(d time.Duration) { m.stepSeconds.Observe(d.Seconds()) }
+
+// setPlugin marks info as the plugin in use.
+func (m *Metrics) setPlugin(info host.Info) {
+	m.pluginInfo.Reset()
+	m.pluginInfo.WithLabelValues(info.Name, info.Version, info.SHA256).Set(1)
+}

@@ -20,6 +20,11 @@ import (
 // delivered after the next start.
 func (g *Gateway) Run(ctx context.Context) {
 	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		g.watchPlugin(ctx)
+	}()
 	for i := 0; i < g.cfg.Workers; i++ {
 		wg.Add(1)
 		go func() {
@@ -52,15 +57,19 @@ func (g *Gateway) work(ctx context.Context) {
 		// A delivery that began finishes even while the gateway shuts
 		// down, within the shutdown timeout.
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), g.cfg.ShutdownTimeout.Duration)
-		res := g.Deliver(dctx, lease.Event)
+		gen := g.acquire()
+		res := g.deliverOn(dctx, gen, lease.Event)
+		g.release(gen)
 		cancel()
-		g.settle(lease, res)
+		g.settle(lease, res, gen)
 	}
 }
 
 // settle stores what the outcome of one delivery means for the event.
-func (g *Gateway) settle(lease *queue.Lease, res mapping.Result) {
+func (g *Gateway) settle(lease *queue.Lease, res mapping.Result, gen *generation) {
 	e := lease.Event
+	failed := res.PluginFailure || res.Outcome == mapping.OutcomeInvalidEvent || res.Outcome == mapping.OutcomeRejected
+	g.observeOutcome(gen, failed)
 	d := Delivery{Event: e, Result: res, Attempts: lease.Attempts + 1}
 	log := g.log.With("destination", e.Destination, "message_id", e.MessageID, "attempt", d.Attempts)
 	var err error
@@ -90,12 +99,12 @@ func (g *Gateway) settle(lease *queue.Lease, res mapping.Result) {
 		}
 		res.Message = "retry budget spent after " + itoa(d.Attempts) + " attempts: " + res.Message
 		d.Result, d.Final = res, true
-		err = g.store.Finish(lease, g.deadLetter(lease, d))
+		err = g.store.Finish(lease, g.deadLetter(lease, d, gen))
 		log.Error("event dead-lettered", "outcome", res.Outcome, "message", res.Message)
 
 	default:
 		d.Final = true
-		err = g.store.Finish(lease, g.deadLetter(lease, d))
+		err = g.store.Finish(lease, g.deadLetter(lease, d, gen))
 		log.Error("event dead-lettered", "outcome", res.Outcome, "message", res.Message)
 	}
 	if err != nil {
@@ -120,9 +129,9 @@ func (g *Gateway) backoff(n int) time.Duration {
 	return d/2 + rand.N(d/2+1)
 }
 
-func (g *Gateway) deadLetter(lease *queue.Lease, d Delivery) *queue.DeadLetter {
+func (g *Gateway) deadLetter(lease *queue.Lease, d Delivery, gen *generation) *queue.DeadLetter {
 	result, _ := json.Marshal(d.Result)
-	info := g.plugin.Info()
+	info := gen.info
 	plugin, _ := json.Marshal(map[string]string{"name": info.Name, "version": info.Version, "sha256": info.SHA256})
 	e := lease.Event
 	return &queue.DeadLetter{

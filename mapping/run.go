@@ -57,6 +57,9 @@ type Result struct {
 	Calls []Call `json:"calls,omitempty"`
 	// Steps counts the steps run.
 	Steps int `json:"steps"`
+	// PluginFailure is true when the step function itself failed: it
+	// trapped, returned an invalid output or never reached a result.
+	PluginFailure bool `json:"pluginFailure,omitempty"`
 }
 
 // StepFunc runs one step: the native Step, or a plugin call in the host.
@@ -128,11 +131,13 @@ func (x Exchange) Run(ctx context.Context, event, settings []byte, now int64) Re
 		output, err = x.Step(output[:0], input)
 		if err != nil {
 			res.Outcome, res.Message = OutcomeRetrying, fmt.Sprintf("step %d failed: %v; the event will be retried", res.Steps, err)
+			res.PluginFailure = true
 			return res
 		}
 		out, perr := ParseStepOutput(output)
 		if perr != nil {
 			res.Outcome, res.Message = OutcomeRetrying, fmt.Sprintf("step %d returned an invalid output: %v; the event will be retried", res.Steps, perr)
+			res.PluginFailure = true
 			return res
 		}
 		if out.Result != nil {
@@ -154,6 +159,7 @@ func (x Exchange) Run(ctx context.Context, event, settings []byte, now int64) Re
 	}
 	res.Outcome = OutcomeRetrying
 	res.Message = fmt.Sprintf("the event needed more than %d steps, which points to a mapping bug; it will be retried", maxSteps)
+	res.PluginFailure = true
 	return res
 }
 

@@ -22,6 +22,9 @@ Actions, sent to a running gateway's admin API:
   replay                         replay dead letters (one of -id, -message-id, -destination, -outcome, or -all)
   pause DESTINATION              stop delivering to a destination; its events wait
   resume DESTINATION             deliver to a paused destination again
+  plugin                         the plugin in use, the previous one and the recent swaps
+  swap MODULE                    verify MODULE (signed by MODULE.sig, or -sha256) and swap it in (-accept-differences)
+  rollback                       return to the plugin in use before the last swap
 `
 
 func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) (int, error) {
@@ -34,6 +37,8 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 	id := fs.String("id", "", "the dead letter with this id")
 	all := fs.Bool("all", false, "with replay: replay every dead letter")
 	limit := fs.Int("limit", 100, "with deadletters: list at most this many")
+	pinned := fs.String("sha256", "", "with swap: the module's expected sha256, instead of a signature")
+	acceptDifferences := fs.Bool("accept-differences", false, "with swap: swap even when the self-test outputs differ from the plugin in use")
 	if err := parseFlags(fs, args); err != nil {
 		return exitUsageConfig, err
 	}
@@ -83,19 +88,56 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 			return exitUsageConfig, usagef("%s takes one destination name", action)
 		}
 		method, path = http.MethodPost, "/admin/destinations/"+url.PathEscape(rest[0])+"/"+action
+	case "plugin":
+		method, path = http.MethodGet, "/admin/plugin"
+	case "rollback":
+		method, path = http.MethodPost, "/admin/plugin/rollback"
+	case "swap":
+		if len(rest) != 1 {
+			return exitUsageConfig, usagef("swap takes one module file")
+		}
+		return swapPlugin(ctx, strings.TrimRight(*baseURL, "/"), token, rest[0], *pinned, *acceptDifferences, stdout)
 	default:
 		return exitUsageConfig, usagef("unknown admin action %q; see intercom-gateway admin -h", action)
 	}
-	return callAdmin(ctx, method, strings.TrimRight(*baseURL, "/")+path, token, stdout)
+	return callAdmin(ctx, method, strings.TrimRight(*baseURL, "/")+path, token, stdout, nil, nil)
+}
+
+// swapPlugin uploads a module with its signature file, if there is one.
+func swapPlugin(ctx context.Context, baseURL, token, module, pinned string, accept bool, stdout io.Writer) (int, error) {
+	data, err := os.ReadFile(module)
+	if err != nil {
+		return exitUsageConfig, usagef("read the module: %w", err)
+	}
+	header := http.Header{}
+	if sig, err := os.ReadFile(module + ".sig"); err == nil {
+		header.Set("X-Plugin-Signature", strings.TrimSpace(string(sig)))
+	}
+	if pinned != "" {
+		header.Set("X-Plugin-SHA256", pinned)
+	}
+	user := os.Getenv("USER")
+	if user == "" {
+		user = "unknown user"
+	}
+	header.Set("X-Requested-By", "intercom-gateway admin swap by "+user)
+	target := baseURL + "/admin/plugin"
+	if accept {
+		target += "?acceptDifferences=true"
+	}
+	return callAdmin(ctx, http.MethodPut, target, token, stdout, header, data)
 }
 
 // callAdmin sends one admin request and prints the JSON answer indented.
-func callAdmin(ctx context.Context, method, target, token string, stdout io.Writer) (int, error) {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+func callAdmin(ctx context.Context, method, target, token string, stdout io.Writer, header http.Header, body []byte) (int, error) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, method, target, nil)
+	req, err := http.NewRequestWithContext(ctx, method, target, bytes.NewReader(body))
 	if err != nil {
 		return exitUsageConfig, usagef("invalid -url: %w", err)
+	}
+	for k, v := range header {
+		req.Header[k] = v
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := http.DefaultClient.Do(req)
@@ -103,12 +145,12 @@ func callAdmin(ctx context.Context, method, target, token string, stdout io.Writ
 		return exitNotAllSent, fmt.Errorf("%s %s: %w; is the gateway running there?", method, req.URL.Redacted(), err)
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	var pretty bytes.Buffer
-	if json.Indent(&pretty, body, "", "  ") == nil {
-		body = pretty.Bytes()
+	if json.Indent(&pretty, answer, "", "  ") == nil {
+		answer = pretty.Bytes()
 	}
-	fmt.Fprintln(stdout, strings.TrimSpace(string(body)))
+	fmt.Fprintln(stdout, strings.TrimSpace(string(answer)))
 	if resp.StatusCode != http.StatusOK {
 		return exitNotAllSent, fmt.Errorf("the gateway answered %d", resp.StatusCode)
 	}

@@ -73,7 +73,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 		return exitNotAllSent, err
 	}
 	defer os.RemoveAll(dataDir)
-	cfg, err := config.Parse([]byte(fmt.Sprintf(`{"plugin":%q,"dataDir":%q,"workers":2,"destinations":[{"name":"demo","writeKeys":["demo-write-key"],
+	// The demo talks only to its own simulator on loopback, so it accepts
+	// an unsigned development build of the plugin.
+	cfg, err := config.Parse([]byte(fmt.Sprintf(`{"plugin":%q,"dataDir":%q,"workers":2,"plugins":{"allowUnsigned":true},"destinations":[{"name":"demo","writeKeys":["demo-write-key"],
 		"apiKey":"demo-token","baseURL":%q,"settings":{"apiServer":"standard"}}]}`, *pluginPath, dataDir, intercomSim.URL)),
 		func(string) (string, bool) { return "", false })
 	if err != nil {

@@ -157,7 +157,9 @@ func explainWithSimulator(ctx context.Context, pluginPath string, attributes []s
 		return mapping.Result{}, err
 	}
 	defer os.RemoveAll(dataDir)
-	cfgText := fmt.Sprintf(`{"plugin":%q,"dataDir":%q,"workers":1,"destinations":[{"name":"explain","writeKeys":["explain"],"apiKey":"explain-token","baseURL":%q,"settings":%s}]}`,
+	// A dry run against a local simulator: the module runs sandboxed and
+	// nothing reaches Intercom, so an unsigned development build is fine.
+	cfgText := fmt.Sprintf(`{"plugin":%q,"dataDir":%q,"workers":1,"plugins":{"allowUnsigned":true},"destinations":[{"name":"explain","writeKeys":["explain"],"apiKey":"explain-token","baseURL":%q,"settings":%s}]}`,
 		pluginPath, dataDir, running.URL, settings)
 	cfg, err := config.Parse([]byte(cfgText), func(string) (string, bool) { return "", false })
 	if err != nil {

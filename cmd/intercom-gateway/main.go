@@ -56,7 +56,8 @@ var commands = []command{
 	{"sim", "run the Intercom 2.10 simulator", runSim},
 	{"demo", "run the migration guide's events through the gateway against the simulator", runDemo},
 	{"migrate", "migrate check: find what blocks a move from Intercom API 1.4 settings and events to 2.10", runMigrate},
-	{"admin", "operate a running gateway: queue, dead letters, replay, pause, resume", runAdmin},
+	{"admin", "operate a running gateway: queue, dead letters, replay, pause, resume, plugin swap and rollback", runAdmin},
+	{"plugin", "create a plugin signing key and sign plugin modules", runPlugin},
 }
 
 func main() {

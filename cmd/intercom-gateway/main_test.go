@@ -44,13 +44,14 @@ func writeConfig(t *testing.T, simURL, extra string) string {
 	text := fmt.Sprintf(`plugin: %s
 cacheDir: %s
 dataDir: %s
+plugins: {publicKeyFile: %s}
 %s
 destinations:
   - name: cli
     writeKeys: [wk_cli]
     apiKeyEnv: CLI_TEST_TOKEN
     baseURL: %s
-`, plugintest.Path(t), plugintest.CacheDir(t), filepath.Join(dir, "data"), extra, simURL)
+`, plugintest.Path(t), plugintest.CacheDir(t), filepath.Join(dir, "data"), plugintest.PublicKeyFile(t), extra, simURL)
 	path := filepath.Join(dir, "gateway.yaml")
 	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 		t.Fatal(err)

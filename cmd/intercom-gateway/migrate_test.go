@@ -438,9 +438,9 @@ func testdataLines(t *testing.T, file string) []string {
 // their final deliveries.
 func deliverThroughGateway(t *testing.T, simURL string, settings json.RawMessage, events []string) []gateway.Delivery {
 	t.Helper()
-	cfgText := fmt.Sprintf(`{"plugin":%q,"cacheDir":%q,"dataDir":%q,"workers":2,
+	cfgText := fmt.Sprintf(`{"plugin":%q,"cacheDir":%q,"dataDir":%q,"workers":2,"plugins":{"publicKeyFile":%q},
 		"destinations":[{"name":"migrated","writeKeys":["wk_migrate"],"apiKeyEnv":"MIGRATE_TEST_TOKEN","baseURL":%q,"settings":%s}]}`,
-		plugintest.Path(t), plugintest.CacheDir(t), t.TempDir(), simURL, settings)
+		plugintest.Path(t), plugintest.CacheDir(t), t.TempDir(), plugintest.PublicKeyFile(t), simURL, settings)
 	cfg, err := config.Parse([]byte(cfgText), func(name string) (string, bool) {
 		return migrateToken, name == "MIGRATE_TEST_TOKEN"
 	})

@@ -1,8 +1,13 @@
 // Package plugintest builds the mapping plugin from source for tests, so a
-// fresh clone's go test needs no prior make plugin.
+// fresh clone's go test needs no prior make plugin. The module is signed
+// with a key made for the test binary, as make plugin signs it, so tests
+// run with signature checks on.
 package plugintest
 
 import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base64"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,10 +17,12 @@ import (
 )
 
 var (
-	once sync.Once
-	path string
-	err  error
-	out  []byte
+	once    sync.Once
+	path    string
+	pubPath string
+	private ed25519.PrivateKey
+	err     error
+	out     []byte
 )
 
 // Path compiles ./plugin with GOOS=wasip1 GOARCH=wasm once per test binary
@@ -37,7 +44,18 @@ func Path(tb testing.TB) string {
 		cmd := exec.Command("go", "build", "-buildmode=c-shared", "-trimpath", "-o", path, "./plugin")
 		cmd.Dir = root
 		cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
-		out, err = cmd.CombinedOutput()
+		if out, err = cmd.CombinedOutput(); err != nil {
+			return
+		}
+		var public ed25519.PublicKey
+		if public, private, err = ed25519.GenerateKey(rand.Reader); err != nil {
+			return
+		}
+		pubPath = filepath.Join(dir, "signing-key.pub")
+		if err = os.WriteFile(pubPath, []byte(base64.StdEncoding.EncodeToString(public)), 0o644); err != nil {
+			return
+		}
+		err = signFile(path)
 	})
 	if err != nil {
 		tb.Fatalf("build the mapping plugin for wasip1: %v\n%s", err, out)
@@ -84,4 +102,31 @@ func CacheDir(tb testing.TB) string {
 		tb.Fatal(cacheErr)
 	}
 	return cacheDir
+}
+
+// PublicKeyFile returns the public key file that verifies the modules this
+// package builds and signs.
+func PublicKeyFile(tb testing.TB) string {
+	tb.Helper()
+	Path(tb)
+	return pubPath
+}
+
+// Sign writes module's ".sig" companion with the test key, as
+// intercom-gateway plugin sign does.
+func Sign(tb testing.TB, module string) {
+	tb.Helper()
+	Path(tb)
+	if err := signFile(module); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+func signFile(module string) error {
+	data, err := os.ReadFile(module)
+	if err != nil {
+		return err
+	}
+	sig := ed25519.Sign(private, data)
+	return os.WriteFile(module+".sig", []byte(base64.StdEncoding.EncodeToString(sig)), 0o644)
 }
