@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/intercom-gateway/gateway/mapping"
@@ -178,4 +180,51 @@ func hasErrorText(answers []scriptAnswer) bool {
 		}
 	}
 	return false
+}
+
+// TestLargeEventPluginMatchesNative runs events near the mapping's 1 MiB
+// event limit through both, which grows the guest's buffers and heap far
+// beyond what the other cases need.
+func TestLargeEventPluginMatchesNative(t *testing.T) {
+	p := load(t, sharedRuntime(t), pluginWasm(t), PluginConfig{MaxInstances: 1})
+	var traits, props bytes.Buffer
+	for i := 0; i < 200; i++ {
+		if i > 0 {
+			traits.WriteByte(',')
+			props.WriteByte(',')
+		}
+		value := strings.Repeat(string(rune('a'+i%26)), 4000)
+		fmt.Fprintf(&traits, `"attr_%03d":%q`, i, value)
+		fmt.Fprintf(&props, `"prop_%03d":{"text":%q,"n":%d}`, i, value, i)
+	}
+	cases := []exchangeCase{
+		{
+			Name:     "identify with 800 KB of traits",
+			Event:    json.RawMessage(`{"type":"identify","userId":"u-big","traits":{"email":"big@example.com",` + traits.String() + `}}`),
+			Settings: json.RawMessage(`{"customAttributePolicy":"drop"}`),
+			Now:      1733337600,
+			Answers: []scriptAnswer{
+				{Method: "POST", Path: "/contacts/search", Status: 200, Body: json.RawMessage(`{"type":"list","data":[],"total_count":0}`)},
+				{Method: "POST", Path: "/contacts", Status: 200, Body: json.RawMessage(`{"type":"contact","id":"c-big"}`)},
+			},
+		},
+		{
+			Name:     "track with 800 KB of properties",
+			Event:    json.RawMessage(`{"type":"track","userId":"u-big","event":"Big","properties":{` + props.String() + `}}`),
+			Settings: json.RawMessage(`{}`),
+			Now:      1733337600,
+			Answers:  []scriptAnswer{{Method: "POST", Path: "/events", Status: 202}},
+		},
+	}
+	for _, c := range cases {
+		if len(c.Event) < 800_000 || len(c.Event) > mapping.MaxEventSize {
+			t.Fatalf("%s: the event is %d bytes, want between 800 KB and the mapping's limit", c.Name, len(c.Event))
+		}
+		t.Run(c.Name, func(t *testing.T) {
+			compareWithNative(t, p, c)
+			if res, _, _ := runCase(c, mapping.NativeStep); res.Outcome != mapping.OutcomeDelivered {
+				t.Errorf("the case ends %s (%s), so it does not exercise a full exchange", res.Outcome, res.Message)
+			}
+		})
+	}
 }

@@ -81,6 +81,7 @@ func step(size uint32) uint64 {
 		return errorSpan("step: size is larger than the input buffer; call alloc with the size first")
 	}
 	output = mapping.Step(output[:0], input[:size])
+	yieldToCollector()
 	return uint64(spanOf(output, 0))
 }
 
