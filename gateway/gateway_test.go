@@ -36,6 +36,15 @@ type stack struct {
 
 func startStack(t *testing.T, settings string, simOpts sim.Options) *stack {
 	t.Helper()
+	return startStackWith(t, settings, simOpts, "", "")
+}
+
+// startStackWith adds extra top-level configuration fields and extra fields
+// of the plugins section, each written as JSON members with a trailing
+// comma, such as `"adminTokenEnv":"ADMIN",`. The environment variable ADMIN
+// holds the admin token "admin-secret".
+func startStackWith(t *testing.T, settings string, simOpts sim.Options, extra, pluginsExtra string) *stack {
+	t.Helper()
 	st := &stack{notify: make(chan struct{}, 1000)}
 	simOpts.Logger = slog.New(slog.DiscardHandler)
 	if simOpts.Seed == 0 {
@@ -49,11 +58,11 @@ func startStack(t *testing.T, settings string, simOpts sim.Options) *stack {
 	simServer := httptest.NewServer(st.sim)
 	t.Cleanup(simServer.Close)
 
-	cfg, err := config.Parse([]byte(fmt.Sprintf(`{"plugin":%q,"cacheDir":%q,"dataDir":%q,"workers":4,
-		"retry":{"maxAttempts":3,"baseDelay":"10ms","maxDelay":"50ms"},"plugins":{"publicKeyFile":%q},
+	cfg, err := config.Parse([]byte(fmt.Sprintf(`{`+extra+`"plugin":%q,"cacheDir":%q,"dataDir":%q,"workers":4,
+		"retry":{"maxAttempts":3,"baseDelay":"10ms","maxDelay":"50ms"},"plugins":{`+pluginsExtra+`"publicKeyFile":%q},
 		"destinations":[{"name":"test","writeKeys":[%q],"apiKey":"tok_test","baseURL":%q,"settings":%s}]}`,
 		plugintest.Path(t), plugintest.CacheDir(t), t.TempDir(), plugintest.PublicKeyFile(t), writeKey, simServer.URL, settings)),
-		func(string) (string, bool) { return "", false })
+		func(name string) (string, bool) { return "admin-secret", name == "ADMIN" })
 	if err != nil {
 		t.Fatal(err)
 	}

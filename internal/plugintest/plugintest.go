@@ -130,3 +130,44 @@ func signFile(module string) error {
 	sig := ed25519.Sign(private, data)
 	return os.WriteFile(module+".sig", []byte(base64.StdEncoding.EncodeToString(sig)), 0o644)
 }
+
+var (
+	variantMu sync.Mutex
+	variants  = map[string]string{}
+)
+
+// Variant builds a main package for wasip1 with extra go build flags, such
+// as "-ldflags", "-X main.version=v2" or "-tags", "abi99", once per test
+// binary, signs it with the test key and returns its path. It is for tests
+// that need a second plugin: another version of ./plugin, or a broken one.
+func Variant(tb testing.TB, pkg string, buildFlags ...string) string {
+	tb.Helper()
+	Path(tb)
+	variantMu.Lock()
+	defer variantMu.Unlock()
+	key := pkg + " " + strings.Join(buildFlags, " ")
+	if p, ok := variants[key]; ok {
+		return p
+	}
+	root, err := repoRoot()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	dir, err := os.MkdirTemp("", "plugintest-variant-")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	out := filepath.Join(dir, "plugin.wasm")
+	args := append([]string{"build", "-buildmode=c-shared", "-trimpath", "-o", out}, buildFlags...)
+	cmd := exec.Command("go", append(args, pkg)...)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		tb.Fatalf("build %s for wasip1: %v\n%s", pkg, err, msg)
+	}
+	if err := signFile(out); err != nil {
+		tb.Fatal(err)
+	}
+	variants[key] = out
+	return out
+}
