@@ -90,7 +90,8 @@ func (d *destination) deliver(ctx context.Context, gen *generation, body []byte)
 		mu.Unlock()
 		return mapping.Response{Status: resp.Status, Body: resp.Body}, nil
 	})
-	deliverer := host.Deliverer{Plugin: gen.plugin, Sender: sender, Secrets: [][]byte{[]byte(d.cfg.Token)}, Logger: g.log}
+	deliverer := host.Deliverer{Plugin: gen.plugin, Sender: sender, Secrets: [][]byte{[]byte(d.cfg.Token)}, Logger: g.log,
+		OnStep: func(elapsed time.Duration, _ error) { g.metrics.observeStep(elapsed) }}
 	start := time.Now()
 	res := deliverer.Deliver(ctx, body, d.cfg.Settings, g.opts.Now().Unix())
 	g.metrics.deliverySec.WithLabelValues(string(res.Outcome)).Observe(time.Since(start).Seconds())

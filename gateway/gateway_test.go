@@ -366,7 +366,8 @@ func TestHealthzAndMetrics(t *testing.T) {
 		`gateway_events_total{destination="test",outcome="retrying"} 3`,
 		`gateway_intercom_calls_total{route="POST /events",status="404"}`,
 		`gateway_ingested_events_total{destination="test",status="accepted"} 1`,
-		`gateway_plugin_step_seconds_count`,
+		`gateway_plugin_step_seconds_count 6`,
+		`gateway_plugin_info{name="intercom-mapping"`,
 		`gateway_queue_depth 0`,
 	} {
 		if !bytes.Contains(data, []byte(want)) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/intercom-gateway/gateway/mapping"
 )
@@ -51,6 +52,9 @@ type Deliverer struct {
 	// Logger receives rejected requests; nil means the plugin runtime's
 	// logger.
 	Logger *slog.Logger
+	// OnStep, when set, receives the duration and error of every plugin
+	// step call, for metrics.
+	OnStep func(elapsed time.Duration, err error)
 }
 
 // redacted replaces a secret in data passed to the plugin. It contains no
@@ -62,11 +66,17 @@ var redacted = []byte("[REDACTED]")
 // seconds. It never panics; every failure, a plugin trap included, ends
 // in the Result's outcome and message.
 func (d *Deliverer) Deliver(ctx context.Context, event, settings []byte, now int64) mapping.Result {
-	x := mapping.Exchange{
-		Step:     d.Plugin.StepFunc(ctx),
-		Send:     d.send,
-		MaxSteps: d.MaxSteps,
+	step := d.Plugin.StepFunc(ctx)
+	if d.OnStep != nil {
+		plain := step
+		step = func(dst, input []byte) ([]byte, error) {
+			start := time.Now()
+			out, err := plain(dst, input)
+			d.OnStep(time.Since(start), err)
+			return out, err
+		}
 	}
+	x := mapping.Exchange{Step: step, Send: d.send, MaxSteps: d.MaxSteps}
 	return x.Run(ctx, event, settings, now)
 }
 
