@@ -1,7 +1,7 @@
 # Build, test, fuzz and benchmark the Intercom gateway.
 #
 #   make test    vet, then every test with the race detector (the README's test command)
-#   make plugin  compile mapping/ to build/mapping.wasm (GOOS=wasip1 GOARCH=wasm)
+#   make plugin  compile mapping/ to build/mapping.wasm (GOOS=wasip1 GOARCH=wasm) and sign it
 #   make build   the gateway binary in bin/
 #   make fuzz    every Fuzz target for FUZZTIME each
 #   make bench   every benchmark once, written to bench.txt
@@ -18,8 +18,15 @@ all: build plugin
 build:
 	$(GO) build -o bin/ ./cmd/...
 
+# The signing key is made on first use and stays in build/ (git-ignored);
+# point plugins.publicKeyFile at build/signing-key.pub, or sign with the
+# team's own key in CI instead.
+SIGNING_KEY ?= build/signing-key
+
 plugin:
-	GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -trimpath -o build/mapping.wasm ./plugin
+	sh build/build.sh build/mapping.wasm
+	@test -f $(SIGNING_KEY) || $(GO) run ./cmd/intercom-gateway plugin keygen -out $(SIGNING_KEY)
+	$(GO) run ./cmd/intercom-gateway plugin sign -key $(SIGNING_KEY) build/mapping.wasm
 
 test:
 	$(GO) vet ./...
@@ -41,4 +48,4 @@ demo: plugin
 	$(GO) run ./cmd/intercom-gateway demo
 
 clean:
-	rm -rf bin build/*.wasm bench.txt
+	rm -rf bin build/*.wasm build/*.wasm.sig bench.txt
