@@ -65,8 +65,8 @@ func TestTokenNeverReachesPlugin(t *testing.T) {
 			if bytes.Contains(memory, token) {
 				t.Errorf("the instance's %d bytes of linear memory contain the token", len(memory))
 			}
-			// The scan can find what the guest saw: the last request body
-			// is still in the guest's output buffer.
+			// The scan finds what the guest saw, because the last request
+			// body is still in the guest's output buffer.
 			if !bytes.Contains(memory, []byte(`"event_name":"Signed Up"`)) {
 				t.Error("the memory scan does not find the last step's output, so it may not be scanning the right memory")
 			}

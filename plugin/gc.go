@@ -20,6 +20,6 @@ func init() { debug.SetMemoryLimit(guestMemoryLimit) }
 // goroutine runs only while an export executes, and the step goroutine
 // rarely blocks, so without this a collection cycle stalls for hundreds of
 // steps while the heap keeps growing. With the 10 KB benchmark events the
-// instance's memory then passed 32 MiB about once every 1500 steps; with
+// instance's memory then passed 32 MiB about once every 1500 steps. With
 // the yield and the limit it stayed below 20 MiB over 6000 steps.
 func yieldToCollector() { runtime.Gosched() }
