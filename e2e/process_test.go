@@ -75,6 +75,10 @@ type processConfig struct {
 	token    string
 	workers  int
 	settings string
+	// plugin replaces the plugin file; pluginsExtra adds YAML fields to
+	// the plugins section, such as "watch: 200ms, ".
+	plugin       string
+	pluginsExtra string
 }
 
 func (c processConfig) write(t testing.TB) string {
@@ -85,9 +89,12 @@ func (c processConfig) write(t testing.TB) string {
 	if c.workers == 0 {
 		c.workers = 8
 	}
+	if c.plugin == "" {
+		c.plugin = plugintest.Path(t)
+	}
 	text := fmt.Sprintf(`listen: %s
 plugin: %s
-plugins: {publicKeyFile: %s}
+plugins: {%spublicKeyFile: %s}
 cacheDir: %s
 dataDir: %s
 workers: %d
@@ -99,7 +106,7 @@ destinations:
     apiKeyEnv: E2E_INTERCOM_TOKEN
     baseURL: %s
     settings: %s
-`, c.addr, plugintest.Path(t), plugintest.PublicKeyFile(t), plugintest.CacheDir(t), filepath.Join(c.dir, "data"), c.workers, c.simURL, c.settings)
+`, c.addr, c.plugin, c.pluginsExtra, plugintest.PublicKeyFile(t), plugintest.CacheDir(t), filepath.Join(c.dir, "data"), c.workers, c.simURL, c.settings)
 	path := filepath.Join(c.dir, "gateway.yaml")
 	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
