@@ -70,9 +70,9 @@ type Info struct {
 //
 // # Notes
 //
-//   - A cold compile of the mapping plugin takes about a second; with
-//     RuntimeConfig.CacheDir a module compiled before loads in tens of
-//     milliseconds (BenchmarkCompile).
+//   - A cold load of the mapping plugin took about 1.3 s. With
+//     RuntimeConfig.CacheDir a module compiled before loaded in about
+//     80 ms (BenchmarkCompile).
 //   - Under ProtectionInterrupt the module is rewritten first (see
 //     Protection), so the bytes wazero compiles and caches differ from
 //     module; Info.SHA256 is always the hash of module.

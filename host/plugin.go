@@ -38,10 +38,11 @@ func (p *Plugin) Info() Info { return p.info }
 //
 // # Notes
 //
-//   - A step of the mapping plugin on a 1 KB event costs tens of
-//     microseconds; BenchmarkStep compares it with mapping.Step.
-//   - Creating an instance (on first use, or after a poisoned one) costs a
-//     few milliseconds and runs in the caller's goroutine.
+//   - A step of the mapping plugin took about 0.13 ms on a 1 KB event and
+//     1.5 ms on a 10 KB event, about ten times mapping.Step
+//     (BenchmarkStep).
+//   - Creating an instance, on first use or after a poisoned one, took
+//     about 6 ms and runs in the caller's goroutine (BenchmarkInstantiate).
 func (p *Plugin) Step(ctx context.Context, dst, input []byte) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return dst, fmt.Errorf("plugin step not started: %w", err)
