@@ -56,6 +56,11 @@ type Gateway struct {
 	vectors  []vector
 	swapMu2  sync.Mutex
 	swaps    []SwapReport
+
+	// commits bounds the delivery results waiting for their commit, and
+	// settling counts them, so shutdown waits for them.
+	commits  chan struct{}
+	settling sync.WaitGroup
 }
 
 // New loads the plugin and prepares one Intercom client per destination.
@@ -68,7 +73,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Gateway, error
 		opts.Now = time.Now
 	}
 
-	g := &Gateway{cfg: cfg, opts: opts, log: opts.Logger, dests: map[string]*destination{}}
+	g := &Gateway{cfg: cfg, opts: opts, log: opts.Logger, dests: map[string]*destination{}, commits: make(chan struct{}, cfg.Workers)}
 	g.metrics = newMetrics(func() float64 { return float64(g.store.Pending()) })
 
 	module, err := os.ReadFile(cfg.Plugin)

@@ -34,7 +34,7 @@ func (g *Gateway) Run(ctx context.Context) {
 	}
 	<-ctx.Done()
 	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
+	go func() { wg.Wait(); g.settling.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(g.cfg.ShutdownTimeout.Duration):
@@ -61,7 +61,17 @@ func (g *Gateway) work(ctx context.Context) {
 		res := g.deliverOn(dctx, gen, lease.Event)
 		g.release(gen)
 		cancel()
-		g.settle(lease, res, gen)
+
+		// Storing the result waits for a synced commit. The worker goes on
+		// with other contacts meanwhile, while this contact stays leased
+		// until the commit is done, so its order is kept. The semaphore
+		// bounds the results awaiting a commit to one per worker.
+		g.commits <- struct{}{}
+		g.settling.Add(1)
+		go func() {
+			defer func() { <-g.commits; g.settling.Done() }()
+			g.settle(lease, res, gen)
+		}()
 	}
 }
 
