@@ -143,18 +143,33 @@ func TestPluginCloseWaitsForCalls(t *testing.T) {
 		_, _ = p.Step(context.Background(), nil, hostileInput("loop"))
 		stepDone <- time.Now()
 	}()
-	time.Sleep(50 * time.Millisecond)
+	// Close only once the call holds the pool's single instance; a fixed
+	// sleep was not enough on a loaded machine.
+	for deadline := time.Now().Add(10 * time.Second); len(p.pool.idle) > 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("the step call never took the instance")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	closeStart := time.Now()
 	if err := p.Close(context.Background()); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
 	closed := time.Now()
 	select {
 	case finished := <-stepDone:
-		if finished.After(closed) {
-			t.Error("Close returned before the call in flight finished")
+		// The goroutine takes its timestamp after Step returned, which may
+		// be a moment after Close saw the instance released.
+		if finished.Sub(closed) > 100*time.Millisecond {
+			t.Errorf("the call ended %s after Close returned", finished.Sub(closed))
 		}
-	default:
-		t.Error("Close returned while the call was still in flight")
+	case <-time.After(10 * time.Second):
+		t.Fatal("the call in flight did not end within 10 s of Close")
+	}
+	// The looping call runs until its 300 ms deadline, so a Close that
+	// waited for it blocked for most of that time.
+	if waited := closed.Sub(closeStart); waited < 100*time.Millisecond {
+		t.Errorf("Close returned after %s, without waiting for the call in flight", waited)
 	}
 	if _, err := p.Step(context.Background(), nil, hostileInput("garbage")); !errors.Is(err, ErrClosed) {
 		t.Errorf("Step after Close returned %v, want ErrClosed", err)
