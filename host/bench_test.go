@@ -51,9 +51,15 @@ func hasSuffix(s, suffix string) bool {
 var benchRuntimes sync.Map // Protection -> *Runtime
 
 // benchPlugin loads the mapping plugin into a runtime with protection,
-// shared by all benchmarks of one binary.
+// shared by all benchmarks of one binary. The call deadline is 10 s rather
+// than the default 1 s, because the benchmarks measure speed, and on a
+// machine shared with other jobs a call once overran 1 s in
+// BenchmarkParallel.
 func benchPlugin(b *testing.B, protection Protection, cfg PluginConfig) *Plugin {
 	b.Helper()
+	if cfg.CallTimeout == 0 {
+		cfg.CallTimeout = 10 * time.Second
+	}
 	v, ok := benchRuntimes.Load(protection)
 	if !ok {
 		rt, err := NewRuntime(context.Background(), RuntimeConfig{
