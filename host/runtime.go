@@ -27,8 +27,8 @@ const (
 	// stops the call if it has overrun its deadline or its context has
 	// ended.
 	//
-	// The checks stay in machine code; they made the mapping plugin about
-	// 15 % slower than ProtectionNone (BenchmarkRatio). The callbacks also
+	// The checks stay in machine code. They made the mapping plugin 15 to
+	// 30 % slower than ProtectionNone (BenchmarkRatio). The callbacks also
 	// let a garbage collection of the host process stop the world while a
 	// guest runs.
 	ProtectionInterrupt Protection = iota
@@ -37,7 +37,7 @@ const (
 	// the deadline, and the guest is closed when it ends.
 	//
 	// In wazero v1.12.0 this leaves machine code for Go at every loop head,
-	// which made the mapping plugin about seven times slower than
+	// which made the mapping plugin six to eight times slower than
 	// ProtectionNone (BenchmarkRatio).
 	ProtectionCloseOnContextDone
 	// ProtectionNone stops nothing: a plugin that loops forever pins an OS

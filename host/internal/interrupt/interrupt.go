@@ -20,9 +20,9 @@
 // it, it panics, which wazero turns into an error of the call.
 //
 // This is the idea of Wasmtime's fuel. It exists because wazero v1.12.0 has
-// only one way to stop a running guest, RuntimeConfig.WithCloseOnContextDone,
-// and that leaves the machine code for Go at every loop head, which made
-// the mapping plugin about six times slower (BenchmarkRatio in package
+// only one way to stop a running guest, RuntimeConfig.WithCloseOnContextDone.
+// That option leaves the machine code for Go at every loop head, which made
+// the mapping plugin six to eight times slower (BenchmarkRatio in package
 // host). The checks added here stay in machine code except once per
 // refill.
 //
