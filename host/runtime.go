@@ -100,9 +100,9 @@ type Runtime struct {
 }
 
 // interruptFuel is how many fuel units the instrumented guest spends
-// between two calls of yield. The mapping plugin spends about 14 units per
-// microsecond of a step, so a call overruns its deadline, and a collection
-// waits for the guest, by about a tenth of a millisecond.
+// between two calls of yield. The mapping plugin spent that much every 30
+// to 55 µs of a step (BenchmarkStep), so a call overruns its deadline, and
+// a collection waits for the guest, by well under a millisecond.
 const interruptFuel = 1000
 
 // NewRuntime creates the wazero runtime with the compiler engine and

@@ -10,7 +10,7 @@
 //   - one unit at the start of every function body;
 //   - one unit every 64 iterations of a loop, counted in a local variable
 //     that the rewrite adds to every function, so most loop iterations
-//     touch only a register;
+//     update only that local, not the global;
 //   - one unit plus one per KiB (or per 1024 table elements) before every
 //     bulk memory or table instruction, whose cost grows with its count
 //     operand.
