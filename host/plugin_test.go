@@ -181,15 +181,29 @@ func TestPluginCloseGivesUpAtContextEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	go func() { _, _ = p.Step(context.Background(), nil, hostileInput("loop")) }()
-	time.Sleep(50 * time.Millisecond)
+	stepDone := make(chan struct{})
+	go func() {
+		defer close(stepDone)
+		_, _ = p.Step(context.Background(), nil, hostileInput("loop"))
+	}()
+	// Close only once the call holds the pool's single instance.
+	for deadline := time.Now().Add(10 * time.Second); len(p.pool.idle) > 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("the step call never took the instance")
+		}
+		time.Sleep(time.Millisecond)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
 	if err := p.Close(ctx); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Close returned %v, want the context's deadline error", err)
 	}
-	// Let the call end at its own deadline before the test's cleanup.
-	time.Sleep(1200 * time.Millisecond)
+	// Let the call end at its own deadline before the test ends.
+	select {
+	case <-stepDone:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the call in flight did not end within 10 s")
+	}
 }
 
 func TestStepHonoursContext(t *testing.T) {
