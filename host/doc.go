@@ -18,7 +18,7 @@
 //     are safe for concurrent use; each instance serves one call at a
 //     time.
 //   - Every call has a deadline. A call that overruns it is stopped (see
-//     Protection). A call that fails for any reason (deadline, trap,
+//     Protection; ProtectionNone, meant for measurements, stops nothing). A call that fails for any reason (deadline, trap,
 //     invalid or oversized output) poisons its instance: the instance is
 //     closed and never serves another call, and the pool creates a fresh
 //     one on demand. The host survives any plugin behaviour; the cost of a
