@@ -21,8 +21,9 @@ type destination struct {
 	gateway *Gateway
 }
 
-// Delivery is how the handling of one queued event ended: delivered,
-// dead-lettered, scheduled for a retry or held by a paused destination.
+// Delivery describes one delivery attempt of a queued event and what
+// followed: delivered, dead-lettered, scheduled for a retry or held by a
+// paused destination.
 type Delivery struct {
 	Event  ingest.Event
 	Result mapping.Result

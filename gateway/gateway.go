@@ -24,7 +24,7 @@ import (
 // Version is the gateway's version, sent in the User-Agent.
 const Version = "0.1.0"
 
-// Options are what New needs besides the configuration file.
+// Options holds the settings of New that the configuration file does not carry.
 type Options struct {
 	// Logger receives the gateway's logs; nil means slog.Default().
 	Logger *slog.Logger

@@ -60,8 +60,9 @@ func (g *Gateway) release(gen *generation) {
 	}
 }
 
-// retire closes gen once no event uses it, waiting at most timeout; an event
-// still running then fails its next step and is retried on the new plugin.
+// retire closes gen once no event uses it, waiting at most timeout. An event
+// still running after that fails its next step and is retried on the new
+// plugin.
 func (g *Gateway) retire(gen *generation, timeout time.Duration) {
 	gen.retiring.Store(true)
 	if gen.users.Load() == 0 {
@@ -92,7 +93,7 @@ func (gen *generation) status() PluginStatus {
 	return PluginStatus{Name: gen.info.Name, Version: gen.info.Version, SHA256: gen.info.SHA256, LoadedAt: gen.loadedAt, Source: gen.source}
 }
 
-// SwapRequest asks for a new plugin module.
+// SwapRequest is a request to replace the plugin with a new module.
 type SwapRequest struct {
 	Module []byte
 	// Signature is the module's base64 ed25519 signature, if any.
@@ -102,8 +103,8 @@ type SwapRequest struct {
 	// AcceptDifferences lets the swap proceed when the self-test outputs
 	// differ from the plugin in use.
 	AcceptDifferences bool
-	// RequestedBy says who or what asked: "admin API from 10.0.0.3",
-	// "file watch", "automatic rollback".
+	// RequestedBy names who or what requested the swap, such as
+	// "admin API from 10.0.0.3", "file watch" or "automatic rollback".
 	RequestedBy string
 	// skipChecks is set by rollback: the module was verified before.
 	skipChecks bool

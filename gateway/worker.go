@@ -16,7 +16,7 @@ import (
 
 // Run starts the delivery workers and blocks until ctx ends. Then it stops
 // taking events and waits up to the shutdown timeout for the deliveries in
-// flight; an event not finished by then stays pending in the store and is
+// flight. An event not finished by then stays pending in the store and is
 // delivered after the next start.
 func (g *Gateway) Run(ctx context.Context) {
 	var wg sync.WaitGroup

@@ -55,7 +55,7 @@ type Store struct {
 	closed   bool
 }
 
-// PauseInfo says why a destination stopped sending.
+// PauseInfo records why and since when a destination stopped sending.
 type PauseInfo struct {
 	Reason string    `json:"reason"`
 	Since  time.Time `json:"since"`
