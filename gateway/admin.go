@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -41,14 +42,30 @@ func (g *Gateway) adminPlugin(w http.ResponseWriter, _ *http.Request) {
 // maxModuleBytes bounds an uploaded plugin module.
 const maxModuleBytes = 64 << 20
 
-// adminSwap takes the module bytes as the body, its base64 signature in
-// X-Plugin-Signature or its expected hash in X-Plugin-SHA256, and
-// acceptDifferences=true to swap despite self-test differences.
+// adminSwap takes the module bytes as the body, or path=FILE naming a
+// module on the gateway's machine (its signature then comes from FILE.sig).
+// The base64 signature may also come in X-Plugin-Signature, the expected
+// hash in X-Plugin-SHA256, and acceptDifferences=true swaps despite
+// self-test differences.
 func (g *Gateway) adminSwap(w http.ResponseWriter, r *http.Request) {
-	module, err := io.ReadAll(io.LimitReader(r.Body, maxModuleBytes+1))
-	if err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "reading the module failed: " + err.Error()})
-		return
+	signature := r.Header.Get("X-Plugin-Signature")
+	var module []byte
+	var err error
+	if path := r.URL.Query().Get("path"); path != "" {
+		module, err = os.ReadFile(path)
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "reading the module failed: " + err.Error()})
+			return
+		}
+		if sig, err := os.ReadFile(path + ".sig"); err == nil && signature == "" {
+			signature = string(sig)
+		}
+	} else {
+		module, err = io.ReadAll(io.LimitReader(r.Body, maxModuleBytes+1))
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "reading the module failed: " + err.Error()})
+			return
+		}
 	}
 	if len(module) > maxModuleBytes {
 		writeJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"error": fmt.Sprintf("the module is larger than %d bytes", maxModuleBytes)})
@@ -60,7 +77,7 @@ func (g *Gateway) adminSwap(w http.ResponseWriter, r *http.Request) {
 	}
 	report, err := g.Swap(r.Context(), SwapRequest{
 		Module:            module,
-		Signature:         r.Header.Get("X-Plugin-Signature"),
+		Signature:         signature,
 		SHA256:            r.Header.Get("X-Plugin-SHA256"),
 		AcceptDifferences: r.URL.Query().Get("acceptDifferences") == "true",
 		RequestedBy:       who + " from " + r.RemoteAddr,

@@ -129,6 +129,20 @@ func TestSwapUnderLoad(t *testing.T) {
 	if history := st.gateway.SwapHistory(); len(history) != 20 {
 		t.Errorf("swap history has %d entries, want 20", len(history))
 	}
+
+	// A module can also be named by its path on the gateway's machine.
+	req, _ := http.NewRequest("PUT", st.url+"/admin/plugin?path="+plugintest.Path(t), nil)
+	req.Header.Set("Authorization", "Bearer admin-secret")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var byPath gateway.SwapReport
+	_ = json.NewDecoder(resp.Body).Decode(&byPath)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || byPath.Result != "unchanged" {
+		t.Errorf("swap by path to the module in use: %d %+v", resp.StatusCode, byPath)
+	}
 	t.Logf("%d events delivered across 20 swaps", total)
 }
 
