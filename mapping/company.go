@@ -4,6 +4,7 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"fmt"
+	"net/url"
 
 	"github.com/tidwall/gjson"
 )
@@ -115,4 +116,15 @@ func checkCompanyBody(src companySource) error {
 		return fmt.Errorf("company: %w", err)
 	}
 	return nil
+}
+
+// writeAttach writes POST /contacts/{id}/companies, which takes the
+// company's Intercom id, not its company_id.
+func (s *step) writeAttach(contactID, companyID, reason string) {
+	s.beginRequest("POST", "/contacts/"+url.PathEscape(contactID)+"/companies", reason)
+	s.out.key("body")
+	s.out.openObject()
+	s.out.strField("id", companyID)
+	s.out.closeObject()
+	s.endRequest()
 }

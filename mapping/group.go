@@ -1,7 +1,6 @@
 package mapping
 
 import (
-	"net/url"
 	"strings"
 
 	"github.com/tidwall/gjson"
@@ -98,12 +97,7 @@ func (s *step) groupAfterUpsert() {
 		}
 	}
 	if contactID != "" {
-		s.beginRequest("POST", "/contacts/"+url.PathEscape(contactID)+"/companies", "attach the group's contact to the company")
-		s.out.key("body")
-		s.out.openObject()
-		s.out.strField("id", companyID)
-		s.out.closeObject()
-		s.endRequest()
+		s.writeAttach(contactID, companyID, "attach the group's contact to the company")
 	}
 	for _, tag := range s.groupTags() {
 		s.beginRequest("POST", "/tags", "tag the company "+quote(tag))

@@ -130,12 +130,7 @@ func (s *step) companyPhase(traits []field) {
 			s.fail(OutcomeRetrying, "POST /companies: Intercom's answer has no company id; the event will be retried")
 			return
 		}
-		s.beginRequest("POST", "/contacts/"+url.PathEscape(contactID)+"/companies", "attach the contact to the company of traits.company")
-		s.out.key("body")
-		s.out.openObject()
-		s.out.strField("id", companyID)
-		s.out.closeObject()
-		s.endRequest()
+		s.writeAttach(contactID, companyID, "attach the contact to the company of traits.company")
 		s.finishRequests(phaseCompanyAttach, "contact", contactID, "found", boolString(found), "company", companyID)
 
 	case phaseCompanyAttach:
