@@ -7,6 +7,10 @@ import (
 	"github.com/tidwall/gjson"
 )
 
+// IntercomAPIVersion is the Intercom REST API version whose requests the
+// mapping plans; the host sends it as the Intercom-Version header.
+const IntercomAPIVersion = "2.10"
+
 // Outcome is how the delivery of one event ended. Every event ends in
 // exactly one outcome.
 type Outcome string

@@ -26,10 +26,7 @@ import (
 // time with -ldflags "-X main.version=...".
 var version = "dev"
 
-const (
-	pluginName         = "intercom-mapping"
-	intercomAPIVersion = "2.10"
-)
+const pluginName = "intercom-mapping"
 
 // The buffers live in package variables so that the garbage collector keeps
 // them, and their addresses stay valid, after an export returns. The host
@@ -47,7 +44,7 @@ func init() {
 		Name:               pluginName,
 		Version:            version,
 		ABIVersion:         abi.Version,
-		IntercomAPIVersion: intercomAPIVersion,
+		IntercomAPIVersion: mapping.IntercomAPIVersion,
 	})
 	if err != nil {
 		panic("plugin: cannot encode the plugin info: " + err.Error())
