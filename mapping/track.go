@@ -77,8 +77,11 @@ func (s *step) writeEventBody() error {
 	return nil
 }
 
-// writeCreatedAt writes created_at from the event's timestamp, else from the
-// host's time in the step input, since Intercom requires it.
+// writeCreatedAt writes created_at from the event's timestamp, else from
+// receivedAt, which the gateway sets when it accepts the event, else from
+// the host's time in the step input, since Intercom requires it. A retried
+// or redelivered event keeps the same created_at, so Intercom's duplicate
+// check on contact, name and created_at drops a second delivery.
 func (s *step) writeCreatedAt(w *jsonWriter) {
 	ts := first(s.ev, timestampPaths)
 	if hasValue(ts) {
@@ -86,7 +89,13 @@ func (s *step) writeCreatedAt(w *jsonWriter) {
 			w.intField("created_at", sec)
 			return
 		}
-		s.warn("timestamp %s is not a time, so created_at is the time the gateway handled the event", excerpt(ts.Raw))
+		s.warn("timestamp %s is not a time, so created_at is the time the gateway received the event", excerpt(ts.Raw))
+	}
+	if received := s.ev.top.get("receivedAt"); hasValue(received) {
+		if sec, ok := unixSeconds(received); ok {
+			w.intField("created_at", sec)
+			return
+		}
 	}
 	if s.now > 0 {
 		w.intField("created_at", s.now)
