@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -171,5 +172,50 @@ func TestRevokedTokenPausesThenResumes(t *testing.T) {
 	adminGet(t, gw2.url, "/admin/queue", &after)
 	if len(after.Stats.Paused) != 0 {
 		t.Errorf("still paused after the token changed: %+v", after.Stats.Paused)
+	}
+}
+
+// TestShutdownStopsTakingEvents sends SIGTERM while many events wait and
+// Intercom answers slowly: the gateway must stop taking events, finish the
+// deliveries in flight well within its shutdown timeout, store their
+// results, and deliver the rest after a restart without duplicates beyond
+// the events in flight.
+func TestShutdownStopsTakingEvents(t *testing.T) {
+	rec, simURL := newRecorder(t, sim.Options{})
+	cfg := processConfig{dir: t.TempDir(), addr: freeAddr(t), simURL: simURL, token: "tok", workers: 4}
+	gw := startGateway(t, cfg, "")
+	identifyAll(t, gw.url, rec)
+	rec.setFault(func(_ http.ResponseWriter, _ *http.Request) bool {
+		time.Sleep(100 * time.Millisecond)
+		return false
+	})
+	mids := sendTracks(t, gw.url, loadUsers, 4)
+	time.Sleep(300 * time.Millisecond)
+
+	start := time.Now()
+	if err := gw.stop(t); err != nil {
+		t.Fatalf("exit after SIGTERM: %v\n%s", err, gw.logs)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("shutdown took %s; it should only wait for the deliveries in flight", took)
+	}
+	if strings.Contains(gw.logs.String(), "database not open") || strings.Contains(gw.logs.String(), "shutdown timeout reached") {
+		t.Errorf("shutdown cut deliveries off:\n%s", gw.logs)
+	}
+	delivered, _ := rec.snapshot()
+	if len(delivered) >= len(mids) {
+		t.Fatalf("all %d events were delivered before the shutdown finished; the test needs a slower Intercom", len(mids))
+	}
+
+	rec.setFault(nil)
+	startGateway(t, cfg, "")
+	waitDelivered(t, rec, mids, 60*time.Second)
+	_, byMID := rec.snapshot()
+	duplicates := 0
+	for _, n := range byMID {
+		duplicates += n - 1
+	}
+	if duplicates != 0 {
+		t.Errorf("%d duplicate deliveries after a graceful shutdown, want 0", duplicates)
 	}
 }

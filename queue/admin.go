@@ -33,6 +33,8 @@ func (s *Store) Stats() (Stats, error) {
 	s.mu.Lock()
 	st := Stats{Pending: s.pending, InFlight: s.inFlight, Paused: map[string]PauseInfo{}}
 	for k, v := range s.paused {
+		// The token's hash identifies the token; it stays in the store.
+		v.TokenHash = ""
 		st.Paused[k] = v
 	}
 	s.mu.Unlock()

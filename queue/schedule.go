@@ -110,6 +110,9 @@ type Lease struct {
 // returns the context's error when ctx ends, or ErrStoreClosed.
 func (s *Store) Next(ctx context.Context) (*Lease, error) {
 	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		s.mu.Lock()
 		if s.closed {
 			s.mu.Unlock()
