@@ -186,8 +186,9 @@ func TestConformanceRunnerOnGoldenCases(t *testing.T) {
 	}
 	ran := 0
 	for _, c := range cases {
-		// A case without a timestamp takes the gateway's clock.
-		replayable := len(c.Mocks) > 0 && !strings.Contains(c.ID, "uses-now")
+		// A case without a timestamp takes the gateway's clock or the time
+		// ingestion received the event, which differ from the recording.
+		replayable := len(c.Mocks) > 0 && !strings.Contains(c.ID, "uses-now") && !strings.Contains(c.ID, "received-at")
 		for _, m := range c.Mocks {
 			if m.Status < 200 || m.Status > 299 {
 				replayable = false

@@ -35,6 +35,9 @@ type Options struct {
 	OnDelivery func(Delivery)
 	// HTTPClient sends the Intercom requests; nil means the client's own.
 	HTTPClient *http.Client
+	// WithoutQueue skips the event store, for commands that only call
+	// Deliver, such as send and explain; Handler and Run need the store.
+	WithoutQueue bool
 }
 
 // Gateway is a running delivery pipeline.
@@ -74,7 +77,12 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Gateway, error
 	}
 
 	g := &Gateway{cfg: cfg, opts: opts, log: opts.Logger, dests: map[string]*destination{}, commits: make(chan struct{}, cfg.Workers)}
-	g.metrics = newMetrics(func() float64 { return float64(g.store.Pending()) })
+	g.metrics = newMetrics(func() float64 {
+		if g.store == nil {
+			return 0
+		}
+		return float64(g.store.Pending())
+	})
 
 	module, err := os.ReadFile(cfg.Plugin)
 	if err != nil {
@@ -114,6 +122,9 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Gateway, error
 		g.dests[d.cfg.Name] = d
 	}
 
+	if opts.WithoutQueue {
+		return g, nil
+	}
 	g.store, err = queue.Open(filepath.Join(cfg.DataDir, "queue.db"), queue.StoreOptions{Now: opts.Now})
 	if err != nil {
 		g.Close(ctx)
@@ -181,6 +192,9 @@ func (g *Gateway) healthz(w http.ResponseWriter, _ *http.Request) {
 	}
 	if st, err := g.store.Stats(); err == nil {
 		body["queue"] = st
+		if len(st.Paused) > 0 {
+			body["status"] = "degraded"
+		}
 	} else {
 		body["status"] = "degraded"
 		body["error"] = "reading the event store failed: " + err.Error()

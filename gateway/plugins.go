@@ -253,7 +253,7 @@ func (g *Gateway) recordSwap(r SwapReport) {
 func (g *Gateway) SwapHistory() []SwapReport {
 	g.swapMu2.Lock()
 	defer g.swapMu2.Unlock()
-	return slices.Clone(g.swaps)
+	return append([]SwapReport{}, g.swaps...)
 }
 
 // observeOutcome counts a delivery for automatic rollback and rolls back a
@@ -294,7 +294,13 @@ func (g *Gateway) watchPlugin(ctx context.Context) {
 	}
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
-	var lastTried string
+	// The watcher reacts to changes of the file, not to differences from
+	// the plugin in use, so a swap made another way is not undone.
+	lastSeen := g.current.Load().info.SHA256
+	if module, err := os.ReadFile(g.cfg.Plugin); err == nil {
+		sum := sha256.Sum256(module)
+		lastSeen = hex.EncodeToString(sum[:])
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -308,10 +314,10 @@ func (g *Gateway) watchPlugin(ctx context.Context) {
 		}
 		sum := sha256.Sum256(module)
 		hash := hex.EncodeToString(sum[:])
-		if hash == g.current.Load().info.SHA256 || hash == lastTried {
+		if hash == lastSeen {
 			continue
 		}
-		lastTried = hash
+		lastSeen = hash
 		signature, _ := os.ReadFile(g.cfg.Plugin + ".sig")
 		_, _ = g.Swap(ctx, SwapRequest{Module: module, Signature: string(signature), RequestedBy: "file watch of " + g.cfg.Plugin})
 	}

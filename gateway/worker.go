@@ -93,10 +93,13 @@ func (g *Gateway) settle(lease *queue.Lease, res mapping.Result, gen *generation
 	case mapping.OutcomeConfiguration:
 		// The destination stops; its events wait for a fix, none is
 		// dead-lettered.
-		dest := g.dests[e.Destination]
-		info := queue.PauseInfo{Reason: res.Message, Since: g.opts.Now(), TokenHash: tokenHash(dest)}
-		if err = g.store.Pause(e.Destination, info); err == nil {
-			log.Error("destination paused; its events wait until the configuration changes or an operator resumes it", "reason", res.Message)
+		// Other workers may have hit the same error: pause and log once.
+		if _, paused := g.store.PauseInfo(e.Destination); !paused {
+			dest := g.dests[e.Destination]
+			info := queue.PauseInfo{Reason: res.Message, Since: g.opts.Now(), TokenHash: tokenHash(dest)}
+			if err = g.store.Pause(e.Destination, info); err == nil {
+				log.Error("destination paused; its events wait until the configuration changes or an operator resumes it", "reason", res.Message)
+			}
 		}
 		g.store.Release(lease)
 
