@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -223,11 +224,11 @@ func Parse(data []byte, lookupEnv func(string) (string, bool)) (*Config, error) 
 		return nil, fmt.Errorf("retry delays are invalid (baseDelay %s, maxDelay %s); maxDelay must be at least baseDelay", cfg.Retry.BaseDelay, cfg.Retry.MaxDelay)
 	}
 	if cfg.AdminTokenEnv != "" {
-		v, ok := lookupEnv(cfg.AdminTokenEnv)
-		if !ok || strings.TrimSpace(v) == "" {
-			return nil, fmt.Errorf("environment variable %s (adminTokenEnv) is not set; export the admin API token in it or remove adminTokenEnv", cfg.AdminTokenEnv)
+		// A missing token is reported by RequireAdminToken, since only
+		// serve needs it.
+		if v, ok := lookupEnv(cfg.AdminTokenEnv); ok {
+			cfg.AdminToken = strings.TrimSpace(v)
 		}
-		cfg.AdminToken = strings.TrimSpace(v)
 	}
 	if err := cfg.Plugins.resolve(); err != nil {
 		return nil, fmt.Errorf("plugins: %w", err)
@@ -295,6 +296,9 @@ func (d *Destination) resolve(lookupEnv func(string) (string, bool)) error {
 	}
 	settings, err := stripToken(d.Settings)
 	if err != nil {
+		return err
+	}
+	if err := checkSettingNames(settings); err != nil {
 		return err
 	}
 	d.Settings = settings
@@ -371,6 +375,34 @@ func (p *Plugins) resolve() error {
 	}
 	if p.Watch.Duration < 0 {
 		return fmt.Errorf("watch is %s; set a positive interval or leave it out", p.Watch)
+	}
+	return nil
+}
+
+// knownSettings are the destination settings the mapping reads. apiKey is
+// removed before the check.
+var knownSettings = []string{"apiServer", "apiVersion", "sendAnonymousId", "updateLastRequestAt", "customAttributePolicy"}
+
+// checkSettingNames rejects a setting the mapping does not know, so a typo
+// such as customAttributPolicy fails at start instead of being ignored.
+func checkSettingNames(settings json.RawMessage) error {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(settings, &m); err != nil {
+		return fmt.Errorf("settings is not a JSON object: %w", err)
+	}
+	for name := range m {
+		if !slices.Contains(knownSettings, name) {
+			return fmt.Errorf("settings has an unknown field %q; the known settings are %s (intercom-gateway migrate check converts a RudderStack export)", name, strings.Join(knownSettings, ", "))
+		}
+	}
+	return nil
+}
+
+// RequireAdminToken reports an adminTokenEnv whose variable is not set.
+// serve calls it; commands that serve no admin API do not need the token.
+func (c *Config) RequireAdminToken() error {
+	if c.AdminTokenEnv != "" && c.AdminToken == "" {
+		return fmt.Errorf("environment variable %s (adminTokenEnv) is not set; export the admin API token in it or remove adminTokenEnv", c.AdminTokenEnv)
 	}
 	return nil
 }

@@ -99,3 +99,26 @@ func TestErrorsNeverShowToken(t *testing.T) {
 		t.Errorf("error = %v, want an error without the token", err)
 	}
 }
+
+func TestParseRejectsUnknownSetting(t *testing.T) {
+	data := `{"destinations":[{"name":"a","writeKeys":["k"],"apiKey":"t","settings":{"customAttributPolicy":"create"}}]}`
+	_, err := Parse([]byte(data), env(nil))
+	if err == nil || !strings.Contains(err.Error(), `"customAttributPolicy"`) || !strings.Contains(err.Error(), "customAttributePolicy") {
+		t.Errorf("Parse error = %v, want the unknown setting and the known ones named", err)
+	}
+}
+
+func TestAdminTokenRequiredOnlyWhenAsked(t *testing.T) {
+	data := `{"adminTokenEnv":"ADMIN","destinations":[{"name":"a","writeKeys":["k"],"apiKey":"t"}]}`
+	cfg, err := Parse([]byte(data), env(nil))
+	if err != nil {
+		t.Fatalf("Parse without the admin token: %v", err)
+	}
+	if err := cfg.RequireAdminToken(); err == nil || !strings.Contains(err.Error(), "ADMIN") {
+		t.Errorf("RequireAdminToken = %v, want the variable named", err)
+	}
+	cfg, err = Parse([]byte(data), env(map[string]string{"ADMIN": " secret "}))
+	if err != nil || cfg.RequireAdminToken() != nil || cfg.AdminToken != "secret" {
+		t.Errorf("with the token set: %v, %v, %q", err, cfg.RequireAdminToken(), cfg.AdminToken)
+	}
+}

@@ -18,8 +18,6 @@ const (
 	// ActionMoved is the access token, which the gateway keeps outside the
 	// settings.
 	ActionMoved = "moved"
-	// ActionPassed is a setting the gateway does not read but keeps.
-	ActionPassed = "passed through"
 )
 
 // hiddenToken is printed in place of the access token.
@@ -224,15 +222,14 @@ func (p *SettingsPlan) migrateUpdateLastSeen(raw json.RawMessage) {
 		Reason: "API 2.10 cannot mark a user as seen now; send lastSeenAt (ISO 8601 or Unix seconds) in the identify traits instead"})
 }
 
-// migrateOther drops the RudderStack settings that mean nothing to the
-// gateway and passes any other key through unchanged.
+// migrateOther drops every other setting: the gateway rejects settings it
+// does not read, so that a typo fails at start instead of being ignored.
 func (p *SettingsPlan) migrateOther(key string, raw json.RawMessage, config map[string]json.RawMessage) {
 	old := displayValue(key, raw)
 	reason, known := droppedSettings[key]
 	if !known {
-		p.New[key] = raw
-		p.add(SettingChange{Setting: key, Old: old, New: old, Action: ActionPassed,
-			Reason: "not a gateway setting; kept unchanged, and the gateway ignores it"})
+		p.add(SettingChange{Setting: key, Old: old, Action: ActionDropped,
+			Reason: "not a gateway setting; the gateway rejects unknown settings at start, so it is left out"})
 		return
 	}
 	p.add(SettingChange{Setting: key, Old: old, Action: ActionDropped, Reason: reason})

@@ -46,7 +46,7 @@ func TestMigrateSettingsChanges(t *testing.T) {
 		{"policy invalid", `{"customAttributePolicy":"ignore"}`, "", "customAttributePolicy", ActionDropped, "", "not one of"},
 		{"collectContext", `{"collectContext":true}`, "", "collectContext", ActionDropped, "", "last_seen_ip"},
 		{"device mode", `{"useNativeSDK":{"web":true}}`, "", "useNativeSDK", ActionDropped, "", "device-mode"},
-		{"unknown key", `{"someFutureSetting":[1,2]}`, "", "someFutureSetting", ActionPassed, "[1,2]", "ignores it"},
+		{"unknown key", `{"someFutureSetting":[1,2]}`, "", "someFutureSetting", ActionDropped, "", "rejects unknown settings"},
 		{"api key", `{"apiKey":"tok"}`, "", "apiKey", ActionMoved, "", "apiKeyEnv"},
 	}
 	for _, tt := range tests {

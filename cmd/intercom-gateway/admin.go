@@ -54,7 +54,7 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 	rest := fs.Args()
 	token := os.Getenv(*tokenEnv)
 	if token == "" {
-		return exitUsageConfig, usagef("environment variable %s is empty; export the gateway's admin token in it", *tokenEnv)
+		return exitUsageConfig, usagef("environment variable %s is empty; export the gateway's admin token in it, or name the variable that holds it with -token-env", *tokenEnv)
 	}
 	filter := url.Values{}
 	for k, v := range map[string]string{"destination": *destination, "outcome": *outcome, "messageId": *messageID, "id": *id} {

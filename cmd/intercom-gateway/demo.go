@@ -14,6 +14,7 @@ import (
 	"github.com/intercom-gateway/gateway/config"
 	"github.com/intercom-gateway/gateway/gateway"
 	"github.com/intercom-gateway/gateway/intercom/sim"
+	"github.com/intercom-gateway/gateway/mapping"
 )
 
 // demoEvents are sent in order, each after the previous one was delivered,
@@ -110,7 +111,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 		case d := <-delivered:
 			fmt.Fprintf(stdout, "   → %s: %s\n", d.Result.Outcome, d.Result.Message)
 			for _, c := range d.Result.Calls {
-				fmt.Fprintf(stdout, "     %s %s → %d\n", c.Request.Method, c.Request.Path, c.Response.Status)
+				fmt.Fprintf(stdout, "     %s %s → %s\n", c.Request.Method, c.Request.Path, answerSummary(c.Response))
 			}
 		case <-time.After(30 * time.Second):
 			return exitNotAllSent, fmt.Errorf("event %d was not delivered within 30 s", i+1)
@@ -157,4 +158,16 @@ func printSimState(w io.Writer, state sim.State) {
 		data, _ := json.Marshal(e)
 		fmt.Fprintf(w, "  event %s\n", data)
 	}
+}
+
+// answerSummary shows Intercom's status, or says that the gateway answered
+// itself without sending the request.
+func answerSummary(r mapping.Response) string {
+	switch {
+	case r.Status != 0 && r.Error != "":
+		return "not sent (" + r.Error + ")"
+	case r.Status == 0:
+		return "no answer (" + r.Error + ")"
+	}
+	return fmt.Sprint(r.Status)
 }

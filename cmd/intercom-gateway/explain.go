@@ -152,20 +152,15 @@ func explainWithSimulator(ctx context.Context, pluginPath string, attributes []s
 	}
 	defer running.Close(context.WithoutCancel(ctx))
 
-	dataDir, err := os.MkdirTemp("", "intercom-gateway-explain-")
-	if err != nil {
-		return mapping.Result{}, err
-	}
-	defer os.RemoveAll(dataDir)
 	// A dry run against a local simulator: the module runs sandboxed and
 	// nothing reaches Intercom, so an unsigned development build is fine.
-	cfgText := fmt.Sprintf(`{"plugin":%q,"dataDir":%q,"workers":1,"plugins":{"allowUnsigned":true},"destinations":[{"name":"explain","writeKeys":["explain"],"apiKey":"explain-token","baseURL":%q,"settings":%s}]}`,
-		pluginPath, dataDir, running.URL, settings)
+	cfgText := fmt.Sprintf(`{"plugin":%q,"workers":1,"plugins":{"allowUnsigned":true},"destinations":[{"name":"explain","writeKeys":["explain"],"apiKey":"explain-token","baseURL":%q,"settings":%s}]}`,
+		pluginPath, running.URL, settings)
 	cfg, err := config.Parse([]byte(cfgText), func(string) (string, bool) { return "", false })
 	if err != nil {
 		return mapping.Result{}, usageError{err}
 	}
-	g, err := gateway.New(ctx, cfg, gateway.Options{Logger: quiet})
+	g, err := gateway.New(ctx, cfg, gateway.Options{Logger: quiet, WithoutQueue: true})
 	if err != nil {
 		return mapping.Result{}, usageError{err}
 	}
@@ -184,15 +179,9 @@ func printExplanation(w io.Writer, ev ingest.Event, res mapping.Result) {
 		if len(c.Request.Body) > 0 {
 			fmt.Fprintf(w, "   body:   %s\n", shorten(string(c.Request.Body), 400))
 		}
-		answer := fmt.Sprintf("%d", c.Response.Status)
-		if c.Response.Status == 0 {
-			answer = "no answer"
-		}
+		answer := answerSummary(c.Response)
 		if len(c.Response.Body) > 0 {
 			answer += " " + shorten(string(c.Response.Body), 200)
-		}
-		if c.Response.Error != "" {
-			answer += " (" + c.Response.Error + ")"
 		}
 		fmt.Fprintf(w, "   answer: %s\n\n", answer)
 	}
@@ -205,7 +194,11 @@ func printExplanation(w io.Writer, ev ingest.Event, res mapping.Result) {
 		fmt.Fprintf(w, "Warning: %s\n", warning)
 	}
 	for _, e := range res.Errors {
-		fmt.Fprintf(w, "Intercom: %s answered %d %s %s\n", e.Call, e.Status, e.Code, e.Message)
+		code := ""
+		if e.Code != "" {
+			code = " " + e.Code
+		}
+		fmt.Fprintf(w, "Error: %s, status %d%s: %s\n", e.Call, e.Status, code, e.Message)
 	}
 }
 

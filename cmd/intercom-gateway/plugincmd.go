@@ -22,6 +22,10 @@ func runPlugin(_ context.Context, args []string, stdout, stderr io.Writer) (int,
 		fmt.Fprint(stderr, "Usage: intercom-gateway "+pluginUsage)
 		return exitUsageConfig, usagef("missing action: keygen or sign")
 	}
+	if args[0] == "-h" || args[0] == "-help" || args[0] == "--help" {
+		fmt.Fprint(stderr, "Usage: intercom-gateway "+pluginUsage)
+		return exitOK, nil
+	}
 	switch args[0] {
 	case "keygen":
 		return pluginKeygen(args[1:], stdout, stderr)

@@ -63,7 +63,7 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 		return exitUsageConfig, err
 	}
 
-	g, err := gateway.New(ctx, cfg, gateway.Options{Logger: log})
+	g, err := gateway.New(ctx, cfg, gateway.Options{Logger: log, WithoutQueue: true})
 	if err != nil {
 		return exitUsageConfig, usageError{err}
 	}

@@ -32,6 +32,9 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) (int, err
 	if *listen != "" {
 		cfg.Listen = *listen
 	}
+	if err := cfg.RequireAdminToken(); err != nil {
+		return exitUsageConfig, usageError{err}
+	}
 
 	g, err := gateway.New(ctx, cfg, gateway.Options{Logger: log})
 	if err != nil {
