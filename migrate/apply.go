@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/intercom-gateway/gateway/intercom"
 )
@@ -39,12 +40,17 @@ type ApplyItem struct {
 // ApplyPlan returns the attributes Apply would create, and the ones it
 // would skip with the reason: a name Intercom rejects, conflicting or
 // unknown types, a different type or an archived attribute in the
-// workspace. Defined attributes are in neither list.
+// workspace, or an attribute that only exists because the events still
+// carry API 1.4 fields. Defined attributes are in neither list.
 func (r *Report) ApplyPlan() (create []*Attribute, skip []ApplyItem) {
 	for _, a := range r.Attributes {
 		item := ApplyItem{Model: a.Model, Name: a.Name, Type: a.Type, Result: ResultSkipped, Message: a.Reason}
 		switch a.Status {
 		case StatusMissing:
+			if reason := legacyAttributeReason(a.Name); reason != "" {
+				item.Message = reason
+				break
+			}
 			if a.Type != "" {
 				create = append(create, a)
 				continue
@@ -103,4 +109,17 @@ func createAttribute(ctx context.Context, client *intercom.Client, a *Attribute)
 		item.Result = ResultCreated
 	}
 	return item
+}
+
+// legacyAttributeReason explains why an attribute made from an API 1.4
+// field is not created: the report asks to remove the field from the
+// events instead.
+func legacyAttributeReason(name string) string {
+	switch {
+	case legacyKeys[name]:
+		return "comes from the API 1.4 field " + name + "; send lastSeenAt instead of creating it"
+	case strings.HasPrefix(name, "companies_"):
+		return "comes from an API 1.4 companies list on the user; send the company as traits.company or a group call instead of creating it"
+	}
+	return ""
 }
