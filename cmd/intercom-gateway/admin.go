@@ -128,7 +128,7 @@ func swapPlugin(ctx context.Context, baseURL, token, module, pinned string, acce
 	return callAdmin(ctx, http.MethodPut, target, token, stdout, header, data)
 }
 
-// callAdmin sends one admin request and prints the JSON answer indented.
+// callAdmin sends one admin request and prints the JSON response indented.
 func callAdmin(ctx context.Context, method, target, token string, stdout io.Writer, header http.Header, body []byte) (int, error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
@@ -152,7 +152,7 @@ func callAdmin(ctx context.Context, method, target, token string, stdout io.Writ
 	}
 	fmt.Fprintln(stdout, strings.TrimSpace(string(answer)))
 	if resp.StatusCode != http.StatusOK {
-		return exitNotAllSent, fmt.Errorf("the gateway answered %d", resp.StatusCode)
+		return exitNotAllSent, fmt.Errorf("the gateway responded with status %d", resp.StatusCode)
 	}
 	return exitOK, nil
 }

@@ -53,8 +53,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 		return exitUsageConfig, err
 	}
 
-	// The simulated workspace defines the attributes the guide says to
-	// create first, and not favourite_colour.
+	// The simulated workspace defines the attributes the migration guide
+	// tells teams to create first, and not favourite_colour.
 	server, err := sim.New(sim.Options{Logger: log, Seed: 42, DataAttributes: []sim.DataAttributeSeed{
 		{Model: "contact", Name: "address_city", DataType: "string"},
 		{Model: "contact", Name: "address_state", DataType: "string"},
@@ -139,7 +139,7 @@ func postEvent(ctx context.Context, url, body string) error {
 	defer resp.Body.Close()
 	reply, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("post %s: the gateway answered %d %s", url, resp.StatusCode, reply)
+		return fmt.Errorf("post %s: the gateway responded %d %s", url, resp.StatusCode, reply)
 	}
 	return nil
 }
@@ -160,14 +160,14 @@ func printSimState(w io.Writer, state sim.State) {
 	}
 }
 
-// answerSummary shows Intercom's status, or says that the gateway answered
-// itself without sending the request.
+// answerSummary returns Intercom's status, or a note that the gateway made
+// the response itself without sending the request.
 func answerSummary(r mapping.Response) string {
 	switch {
 	case r.Status != 0 && r.Error != "":
 		return "not sent (" + r.Error + ")"
 	case r.Status == 0:
-		return "no answer (" + r.Error + ")"
+		return "no response (" + r.Error + ")"
 	}
 	return fmt.Sprint(r.Status)
 }
