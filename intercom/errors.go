@@ -43,7 +43,7 @@ func (e *UndefinedAttributeError) Error() string {
 	}
 	return fmt.Sprintf("intercom: custom attributes %s are not defined for model %s in the Intercom workspace; "+
 		"define them in Intercom (Settings > Data > %s data) or with POST /data_attributes "+
-		"(model %q), or set the destination's attribute policy to \"drop\" or \"create\"",
+		"(model %q), or set the destination setting customAttributePolicy to \"drop\" or \"create\"",
 		strings.Join(quoted, ", "), e.Model, modelLabel(e.Model), e.Model)
 }
 
@@ -68,7 +68,7 @@ type AttributeCreateError struct {
 
 func (e *AttributeCreateError) Error() string {
 	return fmt.Sprintf("intercom: create data attribute %q (model %s, type %s) failed with status %d: %s; "+
-		"define it in the Intercom workspace or set the attribute policy to \"drop\"",
+		"define it in the Intercom workspace or set the destination setting customAttributePolicy to \"drop\"",
 		e.Name, e.Model, e.DataType, e.Status, e.Message)
 }
 
