@@ -8,7 +8,9 @@
 //	intercom-gateway explain -config gateway.yaml event.json
 //	intercom-gateway sim     -addr 127.0.0.1:9090
 //	intercom-gateway demo
-//	intercom-gateway admin   queue | deadletters | deadletter ID | replay | pause NAME | resume NAME
+//	intercom-gateway admin   queue | deadletters | deadletter ID | replay | pause NAME | resume NAME | plugin | swap MODULE | rollback
+//	intercom-gateway plugin  keygen -out FILE | sign -key FILE MODULE
+//	intercom-gateway migrate check -settings OLD.json -events SAMPLE.ndjson
 //
 // Run a command with -h for its flags. Exit status: 0 on success, 1 when
 // some events were not delivered, 2 on a usage or configuration error.
