@@ -158,7 +158,7 @@ func TestKillDuringLoad(t *testing.T) {
 }
 
 // TestFullDiskAnswers503 limits the file size the gateway may write, so
-// its store cannot grow, and checks that ingestion answers 503 instead of
+// its store cannot grow, and checks that ingestion returns 503 instead of
 // acknowledging events it could not store, and keeps serving.
 func TestFullDiskAnswers503(t *testing.T) {
 	_, simURL := newRecorder(t, sim.Options{})
@@ -199,7 +199,7 @@ func TestFullDiskAnswers503(t *testing.T) {
 
 // TestReadOnlyStoreAnswers503 makes the store file immutable while the
 // gateway runs (chattr +i, which binds root too) and checks that ingestion
-// answers 503 and acknowledges nothing it could not store.
+// returns 503 and acknowledges nothing it could not store.
 func TestReadOnlyStoreAnswers503(t *testing.T) {
 	if _, err := exec.LookPath("chattr"); err != nil {
 		t.Skip("chattr is not installed")

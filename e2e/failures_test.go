@@ -48,7 +48,7 @@ func errorList(w http.ResponseWriter, status int, code, message string) {
 	fmt.Fprintf(w, `{"type":"error.list","request_id":null,"errors":[{"code":%q,"message":%q}]}`, code, message)
 }
 
-// TestOutageLosesNothing answers 503 to everything for two seconds, then
+// TestOutageLosesNothing returns 503 for every request for two seconds, then
 // recovers; every acknowledged event must still arrive.
 func TestOutageLosesNothing(t *testing.T) {
 	rec, simURL := newRecorder(t, sim.Options{})
@@ -79,7 +79,7 @@ func TestOutageLosesNothing(t *testing.T) {
 	rec.mu.Unlock()
 }
 
-// Test429StormIsPaced answers 429 with a reset one second ahead to a burst
+// Test429StormIsPaced returns 429 with a reset one second ahead to a burst
 // of requests; the client must wait for the reset and lose nothing.
 func Test429StormIsPaced(t *testing.T) {
 	rec, simURL := newRecorder(t, sim.Options{})
@@ -176,7 +176,7 @@ func TestRevokedTokenPausesThenResumes(t *testing.T) {
 }
 
 // TestShutdownStopsTakingEvents sends SIGTERM while many events wait and
-// Intercom answers slowly: the gateway must stop taking events, finish the
+// Intercom responds slowly: the gateway must stop taking events, finish the
 // deliveries in flight well within its shutdown timeout, store their
 // results, and deliver the rest after a restart without duplicates beyond
 // the events in flight.

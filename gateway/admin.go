@@ -15,7 +15,7 @@ import (
 )
 
 // adminRoutes adds the operator API under /admin/, authenticated by the
-// configured bearer token. Without a token the routes answer 404, so the
+// configured bearer token. Without a token the routes return 404, so the
 // API is off unless an operator turned it on.
 func (g *Gateway) adminRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /admin/queue", g.admin(g.adminQueue))

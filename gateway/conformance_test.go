@@ -20,7 +20,7 @@ import (
 	"github.com/intercom-gateway/gateway/internal/plugintest"
 )
 
-// fakeIntercom answers from a case's recorded mocks and records the calls
+// fakeIntercom responds from a case's recorded mocks and records the calls
 // that reach it. The gateway's own data attribute lookups are answered with
 // the custom attributes the recorded calls wrote, since the recorded
 // workspace accepted them, and are left out of the comparison.

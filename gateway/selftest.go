@@ -12,8 +12,8 @@ import (
 	"github.com/intercom-gateway/gateway/mapping"
 )
 
-// vector is one self-test case: an event, settings and the Intercom answers
-// given to its calls in order. A plugin's outputs on the vectors are its
+// vector is one self-test case: an event, settings and the Intercom
+// responses given to its calls in order. A plugin's outputs on the vectors are its
 // fingerprint: a new plugin must produce the same outputs as the plugin in
 // use, or the operator must accept the differences.
 type vector struct {
@@ -49,7 +49,8 @@ func builtinVectors() []vector {
 	}
 }
 
-// loadVectors reads golden cases (event, settings, now, answers) from dir.
+// loadVectors reads golden cases (event, settings, now and the scripted
+// responses in "answers") from dir.
 func loadVectors(dir string) ([]vector, error) {
 	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
 	if err != nil {
@@ -75,7 +76,7 @@ func loadVectors(dir string) ([]vector, error) {
 }
 
 // fingerprint runs every vector through step and returns, per vector, the
-// concatenated step outputs. Calls past the scripted answers get status 0,
+// concatenated step outputs. Calls past the scripted responses get status 0,
 // the same for every plugin, so outputs stay comparable.
 func fingerprint(ctx context.Context, step mapping.StepFunc, vectors []vector) [][]byte {
 	out := make([][]byte, len(vectors))
@@ -98,7 +99,7 @@ func fingerprint(ctx context.Context, step mapping.StepFunc, vectors []vector) [
 				if next < len(v.Answers) {
 					resp[j] = v.Answers[next]
 				} else {
-					resp[j] = mapping.Response{Error: "no scripted answer"}
+					resp[j] = mapping.Response{Error: "no scripted response"}
 				}
 				next++
 			}

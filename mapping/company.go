@@ -22,14 +22,14 @@ func isReservedCompanyTrait(name string) bool {
 	return false
 }
 
-// companySource is where a company body comes from: the traits of a group,
-// or the company object of an identify.
+// companySource is the input of a company body: the traits of a group, or
+// the company object of an identify.
 type companySource struct {
 	companyID string
 	fields    []field
-	// skip names a field that is not a custom attribute in this source
-	// (the lookup field of a group; "id" and "remove" of an identify's
-	// company).
+	// skip names a field that is not a custom attribute in this source,
+	// such as the lookup field of a group, or "id" and "remove" of an
+	// identify's company.
 	skip func(name string) bool
 }
 
@@ -81,7 +81,7 @@ func companyIDFromName(name string) string {
 }
 
 // companyIDOf reads an Intercom company id from a POST /companies or
-// GET /companies answer, which may be one company object or a list.
+// GET /companies response, which may be one company object or a list.
 func companyIDOf(answer gjson.Result) string {
 	if id, ok := scalarString(answer.Get("id")); ok && id != "" && answer.Get("type").String() != "list" {
 		return id

@@ -11,8 +11,8 @@ import (
 // mapping plans; the host sends it as the Intercom-Version header.
 const IntercomAPIVersion = "2.10"
 
-// Outcome is how the delivery of one event ended. Every event ends in
-// exactly one outcome.
+// Outcome is the category in which one event's delivery ended. Every event
+// ends in exactly one outcome.
 type Outcome string
 
 const (
@@ -21,7 +21,7 @@ const (
 	// OutcomeInvalidEvent means the event itself is wrong (unsupported type,
 	// missing identifier, invalid JSON, too deep). It is never retried.
 	OutcomeInvalidEvent Outcome = "invalid_event"
-	// OutcomeRejected means Intercom answered 400, 404 or 422 after any
+	// OutcomeRejected means Intercom responded 400, 404 or 422 after any
 	// recovery. The event is kept with Intercom's messages for replay.
 	OutcomeRejected Outcome = "rejected"
 	// OutcomeConfiguration means the destination is misconfigured: 401,
@@ -29,7 +29,7 @@ const (
 	// stops sending and its events wait.
 	OutcomeConfiguration Outcome = "configuration"
 	// OutcomeRetrying means a temporary failure: 408, an unresolved 409,
-	// 429, 5xx or no answer. The host retries the event later.
+	// 429, 5xx or no response. The host retries the event later.
 	OutcomeRetrying Outcome = "retrying"
 )
 
@@ -50,7 +50,7 @@ func (o Outcome) severity() int {
 }
 
 // ClassifyStatus maps an HTTP status from Intercom to an outcome. Status 0
-// means no answer was received.
+// means no response was received.
 func ClassifyStatus(status int) Outcome {
 	switch {
 	case status >= 200 && status < 300:

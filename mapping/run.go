@@ -22,13 +22,13 @@ type Request struct {
 	Body json.RawMessage `json:"body,omitempty"`
 }
 
-// Response is the answer to one Request.
+// Response is Intercom's response to one Request.
 type Response struct {
-	// Status is the HTTP status, or 0 when no answer was received.
+	// Status is the HTTP status, or 0 when no response was received.
 	Status int `json:"status"`
 	// Body is the answer's body as received.
 	Body json.RawMessage `json:"body,omitempty"`
-	// Error describes why there is no answer, or why the body is not used.
+	// Error describes why there is no response, or why the body is not used.
 	Error string `json:"error,omitempty"`
 }
 
@@ -47,7 +47,7 @@ type Error struct {
 	Message string `json:"message"`
 }
 
-// Result is how the delivery of one event ended.
+// Result is the end state of one event's delivery.
 type Result struct {
 	Outcome  Outcome  `json:"outcome"`
 	Message  string   `json:"message"`
@@ -75,9 +75,9 @@ func NativeStep(dst, input []byte) ([]byte, error) { return Step(dst, input), ni
 
 // Limits on one exchange, enforced by Run.
 const (
-	// DefaultMaxSteps bounds the steps of one event. The longest flow, an
-	// identify that recovers an archived contact and attaches a company,
-	// takes six.
+	// DefaultMaxSteps is the maximum number of steps of one event. The
+	// longest flow, an identify that recovers an archived contact and
+	// attaches a company, takes six.
 	DefaultMaxSteps = 10
 	// MaxRequestsPerStep bounds the requests one step may plan.
 	MaxRequestsPerStep = 64
@@ -272,9 +272,9 @@ func parseResult(v gjson.Result) (Result, error) {
 }
 
 // AppendStepInput appends a step input document to dst. event and settings
-// must be valid JSON; state is the previous output's state or empty; a
-// response body that is not valid JSON is passed as null with its text,
-// shortened, in the error field.
+// must be valid JSON, and state is the previous output's state or empty. A
+// response body that is not valid JSON is passed as null, with its text
+// shortened into the error field.
 func AppendStepInput(dst, event, settings []byte, now int64, state []byte, responses []Response) []byte {
 	dst = append(dst, `{"event":`...)
 	dst = append(dst, event...)

@@ -86,16 +86,16 @@ func readEvent(path string) ([]byte, error) {
 	return data, nil
 }
 
-// explainWithAnswers runs the plugin with answers from a file; nothing is
-// sent anywhere.
+// explainWithAnswers runs the plugin with scripted responses from a file,
+// so nothing is sent anywhere.
 func explainWithAnswers(ctx context.Context, pluginPath, answersPath string, event, settings []byte) (mapping.Result, error) {
 	data, err := os.ReadFile(answersPath)
 	if err != nil {
-		return mapping.Result{}, usagef("read answers: %w", err)
+		return mapping.Result{}, usagef("read the answers file: %w", err)
 	}
 	var answers []scriptedAnswer
 	if err := json.Unmarshal(data, &answers); err != nil {
-		return mapping.Result{}, usagef("answers file %s is not a JSON list of {status, body}: %w", answersPath, err)
+		return mapping.Result{}, usagef("invalid answers file %s: want a JSON list of responses {status, body}: %w", answersPath, err)
 	}
 	module, err := os.ReadFile(pluginPath)
 	if err != nil {
@@ -116,12 +116,12 @@ func explainWithAnswers(ctx context.Context, pluginPath, answersPath string, eve
 	next := 0
 	sender := host.SenderFunc(func(_ context.Context, req mapping.Request) (mapping.Response, error) {
 		if next >= len(answers) {
-			return mapping.Response{}, fmt.Errorf("the answers file has no answer for call %d (%s %s)", next+1, req.Method, req.Path)
+			return mapping.Response{}, fmt.Errorf("the answers file has no response for call %d (%s %s); add one", next+1, req.Method, req.Path)
 		}
 		a := answers[next]
 		next++
 		if (a.Method != "" && a.Method != req.Method) || (a.Path != "" && a.Path != req.Path) {
-			return mapping.Response{}, fmt.Errorf("answer %d is for %s %s, but the plugin planned %s %s", next, a.Method, a.Path, req.Method, req.Path)
+			return mapping.Response{}, fmt.Errorf("response %d of the answers file is for %s %s, but the plugin planned %s %s", next, a.Method, a.Path, req.Method, req.Path)
 		}
 		return mapping.Response{Status: a.Status, Body: a.Body, Error: a.Error}, nil
 	})

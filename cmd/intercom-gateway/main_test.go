@@ -159,7 +159,7 @@ func TestExplainWithAnswersFile(t *testing.T) {
 
 	_ = os.WriteFile(answers, []byte(`[{"status":200,"body":{"type":"list","data":[]}}]`), 0o600)
 	code, stdout, _ = runCLI(t, context.Background(), "explain", "-plugin", plugintest.Path(t), "-answers", answers, event)
-	if code != exitOK || !strings.Contains(stdout, "no answer for call 2") {
+	if code != exitOK || !strings.Contains(stdout, "no response for call 2") {
 		t.Errorf("short answers file: exit %d\n%s", code, stdout)
 	}
 }

@@ -3,7 +3,7 @@
 // Intercom calls of this gateway with the recorded ones.
 //
 // A case folder holds JSON files, each with one case or a list of cases.
-// A case has an event, destination settings, the recorded Intercom answers
+// A case has an event, destination settings, the recorded Intercom responses
 // ("mocks") and the calls that implementation made ("expect"). The loader
 // accepts the field names below, so exports of different recorders can be
 // run without conversion:
@@ -46,7 +46,7 @@ type Call struct {
 	Body json.RawMessage
 }
 
-// Mock is a recorded Intercom answer to one call.
+// Mock is a recorded Intercom response to one call.
 type Mock struct {
 	Request Call
 	Status  int
@@ -249,7 +249,7 @@ func EqualJSON(a, b []byte) bool {
 }
 
 // FromGolden turns the golden cases of testdata/golden (event, settings,
-// answers and expected calls) into conformance cases, so the runners can be
+// scripted responses and expected calls) into conformance cases, so the runners can be
 // checked on known-good input when no recorded folder is present.
 func FromGolden(dir string) ([]Case, error) {
 	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
