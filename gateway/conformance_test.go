@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -85,31 +84,13 @@ func (f *fakeIntercom) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // TestConformanceThroughGateway sends each recorded case through the
-// ingestion API of a running gateway whose Intercom is a fake answering
+// ingestion API of a running gateway whose Intercom is a fake responding
 // from the case's mocks, and compares the calls that reached it with the
 // recorded ones. It prints one line per case.
 func TestConformanceThroughGateway(t *testing.T) {
-	dir := conformance.Dir("..")
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("no conformance cases at %s (set %s to a folder of cases): %v", dir, conformance.EnvDir, err)
-	}
-	cases, err := conformance.Load(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	failed := 0
-	for _, c := range cases {
-		diff := runCaseThroughGateway(t, c)
-		status := "pass"
-		if diff != "" {
-			status = "fail"
-			failed++
-		}
-		fmt.Printf("conformance-gateway %s %s %s\n", c.ID, status, diff)
-	}
-	if failed > 0 {
-		t.Errorf("%d of %d conformance cases differ; see the lines above", failed, len(cases))
-	}
+	conformance.RunFolder(t, "..", "conformance-gateway", func(c conformance.Case) string {
+		return runCaseThroughGateway(t, c)
+	})
 }
 
 func runCaseThroughGateway(t *testing.T, c conformance.Case) string {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"testing"
 
 	"github.com/intercom-gateway/gateway/internal/conformance"
@@ -15,28 +14,13 @@ import (
 // each planned call from the case's mocks, and compares the calls with the
 // recorded ones. It prints one line per case.
 func TestConformance(t *testing.T) {
-	dir := conformance.Dir("..")
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("no conformance cases at %s (set %s to a folder of cases): %v", dir, conformance.EnvDir, err)
-	}
-	cases, err := conformance.Load(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	failed := 0
-	for _, c := range cases {
+	conformance.RunFolder(t, "..", "conformance", func(c conformance.Case) string {
 		got, outcome := runConformanceCase(c)
-		diff := conformance.Diff(got, c.Expect)
-		status := "pass"
-		if diff != "" {
-			status = "fail"
-			failed++
+		if diff := conformance.Diff(got, c.Expect); diff != "" {
+			return fmt.Sprintf("(outcome %s) %s", outcome, diff)
 		}
-		fmt.Printf("conformance %s %s (outcome %s) %s\n", c.ID, status, outcome, diff)
-	}
-	if failed > 0 {
-		t.Errorf("%d of %d conformance cases differ; see the lines above", failed, len(cases))
-	}
+		return ""
+	})
 }
 
 // runConformanceCase responds to each call with the first unused mock for the
